@@ -1,0 +1,116 @@
+"""Cities (tenants) and the roles people hold in them."""
+
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Invalid, NotFound
+from app.models import City, Role, RoleGrant, User
+from i18n import LOCALES, _
+
+
+def get_city(session: Session, slug: str) -> City:
+    city = session.scalar(sa.select(City).where(City.slug == slug))
+    if city is None:
+        raise NotFound()
+    return city
+
+
+def list_cities(session: Session) -> list[City]:
+    return list(session.scalars(sa.select(City).order_by(City.name)))
+
+
+def _validate_city(timezone: str, default_locale: str, enabled_locales: list[str]) -> list[str]:
+    errors: dict[str, list[str]] = {}
+    if timezone not in available_timezones():
+        errors["timezone"] = [_("Not a known time zone.")]
+    unknown = [loc for loc in enabled_locales if loc not in LOCALES]
+    if unknown or not enabled_locales:
+        errors["enabled_locales"] = [_("Choose one or more of the supported languages.")]
+    if default_locale not in enabled_locales:
+        errors["default_locale"] = [_("The default language must be one of the enabled languages.")]
+    if errors:
+        raise Invalid(errors=errors)
+    # Keep the default first and the rest in the programme's order.
+    return [default_locale] + [
+        loc for loc in LOCALES if loc in enabled_locales and loc != default_locale
+    ]
+
+
+def create_city(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    timezone: str,
+    default_locale: str,
+    enabled_locales: list[str],
+) -> City:
+    locales = _validate_city(timezone, default_locale, enabled_locales)
+    if session.scalar(sa.select(City.id).where(City.slug == slug)) is not None:
+        raise Conflict(errors={"slug": [_("This address is already taken.")]})
+    city = City(
+        slug=slug,
+        name=name.strip(),
+        timezone=timezone,
+        default_locale=default_locale,
+        enabled_locales=locales,
+    )
+    session.add(city)
+    session.flush()
+    return city
+
+
+def update_city(
+    session: Session,
+    city: City,
+    *,
+    name: str,
+    timezone: str,
+    default_locale: str,
+    enabled_locales: list[str],
+) -> City:
+    city.enabled_locales = _validate_city(timezone, default_locale, enabled_locales)
+    city.name, city.timezone, city.default_locale = name.strip(), timezone, default_locale
+    session.flush()
+    return city
+
+
+def people_with_roles(session: Session, city: City) -> list[User]:
+    """Everyone holding a role in the city, by email."""
+    return list(
+        session.scalars(
+            sa.select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.city_id == city.id)
+            .distinct()
+            .order_by(User.email)
+        )
+    )
+
+
+def grant_role(session: Session, actor: User, user: User, city: City, role: Role) -> RoleGrant:
+    """Give a person a role in a city; granting it twice changes nothing."""
+    existing = session.scalar(
+        sa.select(RoleGrant).where(
+            RoleGrant.user_id == user.id, RoleGrant.city_id == city.id, RoleGrant.role == role
+        )
+    )
+    if existing is not None:
+        return existing
+    grant = RoleGrant(user_id=user.id, city_id=city.id, role=role, granted_by_id=actor.id)
+    session.add(grant)
+    session.flush()
+    session.refresh(user, ["grants"])
+    return grant
+
+
+def revoke_role(session: Session, user: User, city: City, role: Role) -> None:
+    session.execute(
+        sa.delete(RoleGrant).where(
+            RoleGrant.user_id == user.id, RoleGrant.city_id == city.id, RoleGrant.role == role
+        )
+    )
+    session.flush()
+    session.refresh(user, ["grants"])

@@ -1,0 +1,70 @@
+"""Operator commands: demo data, the scheduler, a first platform admin."""
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import demo, scheduler
+from app.cities import get_city
+from app.db import utcnow
+from app.extensions import db
+from app.models import User
+from app.passwords import hash_password, password_problems
+from i18n.cli import group as i18n_group
+
+demo_group = AppGroup("demo", help="Demo data for trying Living Lab out.")
+accounts_group = AppGroup("accounts", help="Accounts.")
+
+
+@demo_group.command("load")
+def load_demo():
+    """Load demo cities, campaigns and accounts, once; passwords are printed only then."""
+    if demo.already_loaded(db.session):
+        click.echo("Demo data is already loaded (passwords were printed when it was).")
+        return
+    credentials = demo.load(db.session)
+    db.session.commit()
+    click.echo("Demo data loaded. These passwords are shown only now:")
+    for email, password in credentials:
+        click.echo(f"  {email:32} {password}")
+
+
+@accounts_group.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--city", "city_slug", required=True, help="Home city slug.")
+@click.password_option()
+def create_admin(email: str, city_slug: str, password: str):
+    """Create a platform admin (the first one, on a new deployment)."""
+    problems = password_problems(password, email)
+    if problems:
+        raise click.ClickException(" ".join(problems))
+    city = get_city(db.session, city_slug)
+    db.session.add(
+        User(
+            email=email.strip().lower(),
+            password_hash=hash_password(password),
+            city_id=city.id,
+            is_platform_admin=True,
+            email_verified_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    click.echo(f"Platform admin {email} created.")
+
+
+@click.command("scheduler")
+@click.option("--lease-seconds", default=30, show_default=True)
+def scheduler_command(lease_seconds: int):
+    """Run the scheduler until interrupted; several may run, one leads."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.run(current_app._get_current_object(), stop, lease_seconds=lease_seconds)
+
+
+def register(app: Flask) -> None:
+    for command in (i18n_group, demo_group, accounts_group, scheduler_command):
+        app.cli.add_command(command)

@@ -1,0 +1,65 @@
+"""Configuration, read from the environment once, with the defaults a newcomer needs."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def from_environment() -> dict:
+    """Every setting Living Lab reads, documented in the README under Configuration."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'livinglab.sqlite'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        # Console cookies are Secure unless explicitly served over plain http (dev).
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", True),
+        "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
+        "CONSOLE_MAX_HOURS": _int("CONSOLE_MAX_HOURS", 12),
+        "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 30),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "MAIL_SINK": os.environ.get("MAIL_SINK", "log"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Living Lab <no-reply@localhost>"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+#: Settings that do not vary between deployments.
+FIXED = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "livinglab_session",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+    "BABEL_TRANSLATION_DIRECTORIES": str(
+        Path(__file__).resolve().parent.parent / "i18n" / "translations"
+    ),
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "API_TITLE": "Living Lab API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_PAGE_SIZE": 20,
+    "API_PAGE_SIZE_MAX": 100,
+}

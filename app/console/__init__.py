@@ -1,0 +1,24 @@
+"""The server-rendered console for moderators, staff, researchers and admins."""
+
+from flask import Flask, redirect, url_for
+
+from app.console import session_views
+from app.console.blueprint import bp
+from app.extensions import login_manager
+from i18n import _l
+
+#: Modules whose routes are registered on ``bp`` when imported.
+VIEW_MODULES = (session_views,)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "console.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str  # the message is lazy; the session stores text
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("console.dashboard"))

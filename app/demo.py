@@ -1,0 +1,121 @@
+"""Demo data for a newcomer: two cities, a published campaign in each, one account per role."""
+
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import cities
+from app.db import utcnow
+from app.models import City, Role, User
+from app.passwords import hash_password
+from campaigns import service as campaigns
+
+CITIES = [
+    {
+        "slug": "lyon",
+        "name": "Lyon",
+        "timezone": "Europe/Paris",
+        "default_locale": "fr",
+        "enabled_locales": ["fr", "en"],
+    },
+    {
+        "slug": "vienna",
+        "name": "Wien",
+        "timezone": "Europe/Vienna",
+        "default_locale": "de",
+        "enabled_locales": ["de", "en"],
+    },
+]
+
+CAMPAIGNS = {
+    "lyon": {
+        "slug": "renovation-ilot-7",
+        "title": {"fr": "Rénovation de l'îlot 7", "en": "Renovating block 7"},
+        "summary": {
+            "fr": "Isolation, chauffage et cours partagées : donnez votre avis.",
+            "en": "Insulation, heating and shared courtyards: have your say.",
+        },
+        "description": {
+            "fr": "La Métropole rénove les immeubles de l'îlot 7 à la Duchère. "
+            "Participez aux ateliers et aux enquêtes pour décider ensemble.",
+            "en": "The Métropole is renovating the buildings of block 7 in La Duchère. "
+            "Join the workshops and surveys to decide together.",
+        },
+        "phases": [
+            ({"fr": "Information", "en": "Information"}, 0, 30),
+            ({"fr": "Co-conception", "en": "Co-design"}, 30, 120),
+        ],
+    },
+    "vienna": {
+        "slug": "fernwaerme-favoriten",
+        "title": {"de": "Fernwärme für Favoriten", "en": "District heating for Favoriten"},
+        "summary": {
+            "de": "Wie soll der Umstieg auf Fernwärme im Grätzl ablaufen?",
+            "en": "How should the neighbourhood switch to district heating?",
+        },
+        "description": {
+            "de": "Die Stadt plant den Anschluss von 40 Wohnhäusern an die Fernwärme. "
+            "Sagen Sie uns, was Ihnen wichtig ist.",
+            "en": "The city plans to connect 40 residential buildings to district heating. "
+            "Tell us what matters to you.",
+        },
+        "phases": [({"de": "Umfrage", "en": "Survey"}, -10, 40)],
+    },
+}
+
+#: (email, home city, role in that city or None for a resident, platform admin?)
+ACCOUNTS = [
+    ("admin@example.org", "lyon", None, True),
+    ("moderator.lyon@example.org", "lyon", Role.MODERATOR, False),
+    ("staff.lyon@example.org", "lyon", Role.STAFF, False),
+    ("researcher.lyon@example.org", "lyon", Role.RESEARCHER, False),
+    ("cityadmin.lyon@example.org", "lyon", Role.ADMIN, False),
+    ("moderator.vienna@example.org", "vienna", Role.MODERATOR, False),
+    ("resident.lyon@example.org", "lyon", None, False),
+    ("resident.vienna@example.org", "vienna", None, False),
+]
+
+
+def already_loaded(session: Session) -> bool:
+    return session.scalar(sa.select(sa.func.count(City.id))) > 0
+
+
+def load(session: Session) -> list[tuple[str, str]]:
+    """Create the demo data; returns (email, password) pairs to show once."""
+    now = utcnow()
+    by_slug = {spec["slug"]: cities.create_city(session, **spec) for spec in CITIES}
+    credentials = []
+    platform_admin = None
+    for email, city_slug, role, is_admin in ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        user = User(
+            email=email,
+            password_hash=hash_password(password),
+            city_id=by_slug[city_slug].id,
+            display_name=email.split("@")[0].replace(".", " ").title(),
+            email_verified_at=now,
+            is_platform_admin=is_admin,
+        )
+        session.add(user)
+        session.flush()
+        platform_admin = platform_admin or (user if is_admin else None)
+        if role:
+            cities.grant_role(session, platform_admin, user, by_slug[city_slug], role)
+        credentials.append((email, password))
+    for city_slug, spec in CAMPAIGNS.items():
+        phases = [
+            {
+                "title": title,
+                "starts_at": now + timedelta(days=start),
+                "ends_at": now + timedelta(days=end),
+            }
+            for title, start, end in spec["phases"]
+        ]
+        values = {k: v for k, v in spec.items() if k != "phases"}
+        campaign = campaigns.create_campaign(
+            session, platform_admin, by_slug[city_slug], phases=phases, **values
+        )
+        campaigns.publish_campaign(session, platform_admin, campaign)
+    return credentials

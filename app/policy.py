@@ -1,0 +1,77 @@
+"""The access policy: may this person do this to this object? Used by API and console alike."""
+
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import NotAllowed, NotFound
+from app.models import City, Role, User
+from campaigns.models import Campaign, CampaignStatus
+
+CONSOLE_ROLES = frozenset(Role)
+EDITORS = frozenset({Role.MODERATOR, Role.ADMIN})
+
+
+def _roles(user: User | None, city_id: int) -> set[Role]:
+    if user is None:
+        return set()
+    if user.is_platform_admin:
+        return set(Role)
+    return user.roles_in(city_id)
+
+
+def _city_id(target: Any) -> int:
+    return target.id if isinstance(target, City) else target.city_id
+
+
+def _any_role(roles: frozenset[Role]) -> Callable[[User | None, Any], bool]:
+    return lambda user, target: bool(_roles(user, _city_id(target)) & roles)
+
+
+def _platform_admin(user: User | None, _target: Any) -> bool:
+    return user is not None and user.is_platform_admin
+
+
+def _read_campaign(user: User | None, campaign: Campaign) -> bool:
+    if _roles(user, campaign.city_id):
+        return True
+    return (
+        user is not None
+        and campaign.status == CampaignStatus.PUBLISHED
+        and user.city_id == campaign.city_id
+    )
+
+
+#: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
+RULES: dict[str, Callable[[User | None, Any], bool]] = {
+    "city.manage": _platform_admin,
+    "console.enter": _any_role(CONSOLE_ROLES),
+    "people.manage": _any_role(frozenset({Role.ADMIN})),
+    "campaign.read": _read_campaign,
+    "campaign.list_all": _any_role(CONSOLE_ROLES),
+    "campaign.create": _any_role(EDITORS),
+    "campaign.edit": _any_role(EDITORS),
+}
+
+#: What an actor needs to even know a target exists; without it, a refusal reads as "not found".
+VISIBILITY = {Campaign: "campaign.read", City: "console.enter"}
+
+
+def can(user: User | None, action: str, target: Any = None) -> bool:
+    """True when ``user`` may do ``action`` to ``target``."""
+    return RULES[action](user, target)
+
+
+def ensure(user: User | None, action: str, target: Any = None) -> None:
+    """Raise unless allowed: NotFound when the target is not even visible, else NotAllowed."""
+    if can(user, action, target):
+        return
+    visibility = VISIBILITY.get(type(target))
+    if visibility and visibility != action and not can(user, visibility, target):
+        raise NotFound()
+    if visibility == action:
+        raise NotFound()
+    raise NotAllowed()
+
+
+def cities_for_console(user: User, cities: list[City]) -> list[City]:
+    return [city for city in cities if can(user, "console.enter", city)]

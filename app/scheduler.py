@@ -1,0 +1,147 @@
+"""The scheduler process: APScheduler with a database job store, led by one process at a time.
+
+Every copy competes for a lease row; the holder runs the jobs and renews the lease, the others
+wait. A leader that dies stops renewing, and another takes over when the lease runs out.
+"""
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import jobs
+from app.db import utcnow
+from app.extensions import db
+from app.models import SchedulerLease
+
+log = logging.getLogger("livinglab.scheduler")
+
+LEASE = "scheduler"
+JOBSTORE_TABLE = "apscheduler_jobs"
+
+#: name → (function taking the session, APScheduler trigger arguments)
+JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
+    "mail.deliver": (jobs.deliver_mail, {"trigger": "interval", "seconds": 10}),
+    "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
+}
+
+#: The app of this scheduler process, for jobs the job store calls by reference.
+_app: Flask | None = None
+
+
+def run_job(name: str) -> None:
+    """Entry point the job store keeps a reference to; runs one job in an app context."""
+    function, _trigger = JOBS[name]
+    with _app.app_context():
+        try:
+            function(db.session)
+        except Exception:
+            db.session.rollback()
+            log.exception("job failed", extra={"job": name})
+            raise
+        finally:
+            db.session.remove()
+
+
+def acquire_lease(
+    session: Session, holder: str, ttl: timedelta, now: datetime | None = None
+) -> bool:
+    """Take or renew the lease; True when ``holder`` leads until ``now + ttl``."""
+    now = now or utcnow()
+    renewed = session.execute(
+        sa.update(SchedulerLease)
+        .where(
+            SchedulerLease.name == LEASE,
+            sa.or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + ttl)
+    ).rowcount
+    if renewed:
+        session.commit()
+        return True
+    try:
+        session.add(SchedulerLease(name=LEASE, holder=holder, expires_at=now + ttl))
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another process created the row first
+        return False
+    return True
+
+
+def release_lease(session: Session, holder: str) -> None:
+    session.execute(
+        sa.update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE, SchedulerLease.holder == holder)
+        .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
+    )
+    session.commit()
+
+
+def _install_jobs(scheduler: BackgroundScheduler) -> None:
+    for name, (_function, trigger) in JOBS.items():
+        scheduler.add_job(
+            "app.scheduler:run_job",
+            args=[name],
+            id=name,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+            **trigger,
+        )
+
+
+def run(app: Flask, stop: threading.Event, lease_seconds: int = 30) -> None:
+    """Compete for the lease until ``stop`` is set; run the jobs while leading."""
+    global _app
+    _app = app
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    ttl = timedelta(seconds=lease_seconds)
+    with app.app_context():
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)},
+            timezone=UTC,
+        )
+    leading = False
+    log.info("scheduler started", extra={"holder": holder})
+    try:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    got = acquire_lease(db.session, holder, ttl)
+                except sa.exc.OperationalError:
+                    db.session.rollback()
+                    got = False  # database busy or gone: lead again once it answers
+                finally:
+                    db.session.remove()
+            if got and not leading:
+                if scheduler.running:
+                    scheduler.resume()
+                else:
+                    scheduler.start()
+                _install_jobs(scheduler)
+                leading = True
+                log.info("leading", extra={"holder": holder})
+            elif not got and leading:
+                scheduler.pause()
+                leading = False
+                log.info("lost the lease", extra={"holder": holder})
+            stop.wait(lease_seconds / 3)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        if leading:
+            with app.app_context():
+                release_lease(db.session, holder)
+                db.session.remove()
+        log.info("scheduler stopped", extra={"holder": holder})

@@ -1,0 +1,22 @@
+"""The mobile JSON API under /api/v1, documented at /api/v1/openapi.json and /api/v1/docs."""
+
+from flask import Flask
+
+from app.extensions import csrf
+from client_api import accounts, campaigns, docs
+from client_api.core import Api, document_security
+
+api = Api()
+
+PREFIX = "/api/v1"
+BLUEPRINTS = (accounts.blp, campaigns.blp)
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(app, spec_kwargs={"info": {"description": "The Living Lab mobile API."}})
+    document_security(api)
+    for blueprint in BLUEPRINTS:
+        # Bearer tokens, not cookies, authenticate the API: CSRF does not apply.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=PREFIX)
+    app.register_blueprint(docs.bp, url_prefix=PREFIX)

@@ -1,0 +1,61 @@
+"""The one i18n entry point: ``_`` for strings, locale negotiation, catalogs and content helpers."""
+
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, force_locale, format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import ngettext as ngettext
+
+from i18n.locales import DEFAULT_LOCALE, LANGUAGES, LOCALES
+
+#: Translate now (inside a request or ``force_locale``).
+_ = gettext
+#: Translate when shown: for module-level strings such as form labels and error titles.
+_l = lazy_gettext
+
+babel = Babel()
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LANGUAGES",
+    "LOCALES",
+    "_",
+    "_l",
+    "babel",
+    "current_locale",
+    "force_locale",
+    "format_datetime",
+    "init_app",
+    "ngettext",
+    "select_locale",
+]
+
+
+def select_locale() -> str:
+    """User setting → Accept-Language → city default → English."""
+    user = g.get("user")
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    if has_request_context():
+        best = request.accept_languages.best_match(LOCALES)
+        if best:
+            return best
+    city = g.get("city") or (user.city if user is not None else None)
+    if city is not None and city.default_locale in LOCALES:
+        return city.default_locale
+    return DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    """Times are shown in the city's time zone when a page is about one city."""
+    city = g.get("city")
+    return city.timezone if city is not None else "UTC"
+
+
+def current_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES, current_locale=current_locale, format_datetime=format_datetime
+    )

@@ -1,0 +1,43 @@
+"""Translated content: a field's value is a mapping of locale → text, with a fallback chain."""
+
+from collections.abc import Iterable, Mapping
+
+from i18n.locales import DEFAULT_LOCALE
+
+Translations = dict[str, str]
+
+
+def fallback_chain(requested: str | None, city_default: str | None) -> list[str]:
+    """Locales to try in order: requested → city default → English."""
+    chain: list[str] = []
+    for locale in (requested, city_default, DEFAULT_LOCALE):
+        if locale and locale not in chain:
+            chain.append(locale)
+    return chain
+
+
+def pick(
+    value: Mapping[str, str] | None, requested: str | None, city_default: str | None = None
+) -> tuple[str, str | None]:
+    """The best text of a translated value and the locale it is in; any language as last resort."""
+    if not value:
+        return "", None
+    for locale in fallback_chain(requested, city_default):
+        text = value.get(locale)
+        if text:
+            return text, locale
+    for locale, text in sorted(value.items()):
+        if text:
+            return text, locale
+    return "", None
+
+
+def missing_locales(value: Mapping[str, str] | None, enabled: Iterable[str]) -> list[str]:
+    """The enabled locales a translated value has no text for (shown to staff)."""
+    value = value or {}
+    return [locale for locale in enabled if not (value.get(locale) or "").strip()]
+
+
+def cleaned(value: Mapping[str, str] | None) -> Translations:
+    """Drop empty translations and surrounding white space."""
+    return {k: v.strip() for k, v in (value or {}).items() if v and v.strip()}
