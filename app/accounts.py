@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -283,7 +283,7 @@ def authenticate(
     idle: timedelta | None = None,
     now: datetime | None = None,
 ) -> AccessToken | None:
-    """The live token for a raw value, its use recorded; None when unknown, expired or revoked."""
+    """The live token for a raw value; None when unknown, expired, idle too long or revoked."""
     now = now or utcnow()
     if not raw or len(raw) > 200:
         return None
@@ -294,9 +294,31 @@ def authenticate(
         return None
     if not token.user.is_active:
         return None
-    if now - token.last_used_at >= TOUCH_EVERY:
-        token.last_used_at = now
     return token
+
+
+def record_token_use(session: Session, token: AccessToken, now: datetime | None = None) -> None:
+    """Note that a token was used (at most once a minute; it drives the console's idle timeout).
+
+    Bookkeeping, not part of the request's work: it runs in a short transaction of its own,
+    committed here, and a busy database only skips it until the next request.
+    """
+    now = now or utcnow()
+    if now - token.last_used_at < TOUCH_EVERY:
+        return
+    # SQLite cannot turn the read transaction that found the token into a writing one while
+    # another connection writes, so that transaction ends first.
+    session.commit()
+    try:
+        session.execute(
+            sa.update(AccessToken)
+            .where(AccessToken.id == token.id, AccessToken.last_used_at < now - TOUCH_EVERY)
+            .values(last_used_at=now)
+        )
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        log.warning("token use not recorded: database busy", extra={"token_id": token.id})
 
 
 def list_tokens(session: Session, user: User, now: datetime | None = None) -> list[AccessToken]:

@@ -8,8 +8,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import demo, scheduler
-from app.cities import get_city
+from app.cities import create_city, get_city
 from app.db import utcnow
+from app.errors import Problem
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problems
@@ -17,6 +18,7 @@ from i18n.cli import group as i18n_group
 
 demo_group = AppGroup("demo", help="Demo data for trying Living Lab out.")
 accounts_group = AppGroup("accounts", help="Accounts.")
+cities_group = AppGroup("cities", help="Cities taking part.")
 
 
 @demo_group.command("load")
@@ -55,6 +57,29 @@ def create_admin(email: str, city_slug: str, password: str):
     click.echo(f"Platform admin {email} created.")
 
 
+@cities_group.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Madrid.")
+@click.option("--default-locale", required=True)
+@click.option("--locales", required=True, help="Comma-separated, e.g. gl,es,en.")
+def create_city_command(slug, name, timezone, default_locale, locales):
+    """Create a city (a new deployment's first one, before any admin exists)."""
+    try:
+        create_city(
+            db.session,
+            slug=slug,
+            name=name,
+            timezone=timezone,
+            default_locale=default_locale,
+            enabled_locales=[loc.strip() for loc in locales.split(",") if loc.strip()],
+        )
+    except Problem as problem:
+        raise click.ClickException(str(problem.errors or problem.detail)) from None
+    db.session.commit()
+    click.echo(f"City {slug} created.")
+
+
 @click.command("scheduler")
 @click.option("--lease-seconds", default=30, show_default=True)
 def scheduler_command(lease_seconds: int):
@@ -66,5 +91,5 @@ def scheduler_command(lease_seconds: int):
 
 
 def register(app: Flask) -> None:
-    for command in (i18n_group, demo_group, accounts_group, scheduler_command):
+    for command in (i18n_group, demo_group, accounts_group, cities_group, scheduler_command):
         app.cli.add_command(command)

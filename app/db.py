@@ -1,8 +1,10 @@
 """The database base class, column types and engine settings shared by every domain."""
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import Flask, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -13,6 +15,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: Largest id an INTEGER primary key holds; larger ids in URLs or cursors cannot exist.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -46,6 +52,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict: sa.JSON, list: sa.JSON}
 
 
+#: True while the current request or job is going to write: SQLite then takes the write lock
+#: at BEGIN, so two writers queue instead of failing when one upgrades a read transaction.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def mark_writing_requests(app: Flask) -> None:
+    """Requests that may change data declare it before their first query."""
+
+    @app.before_request
+    def _declare():
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys and a busy timeout; and real transactions so savepoints work."""
     if engine.dialect.name != "sqlite":
@@ -65,4 +84,4 @@ def configure_sqlite(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

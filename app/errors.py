@@ -5,7 +5,7 @@ import logging
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from i18n import _l, current_locale
+from i18n import _l
 from i18n.validation import translate_errors
 
 log = logging.getLogger("livinglab.errors")
@@ -37,12 +37,17 @@ class Problem(Exception):
     status = 400
 
     def __init__(
-        self, detail: str | None = None, errors: dict | None = None, slug: str | None = None
+        self,
+        detail: str | None = None,
+        errors: dict | None = None,
+        slug: str | None = None,
+        headers: dict | None = None,
     ):
         super().__init__(detail or "")
         self.detail = detail
         self.errors = errors
         self.slug = slug or TITLES[self.status][0]
+        self.headers = headers
 
 
 class Invalid(Problem):
@@ -89,21 +94,23 @@ def problem_response(
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
-    response.headers["Content-Language"] = current_locale()
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
 
 
-def _flatten_locations(messages: dict) -> dict:
-    """webargs keys errors by location (json, query, …); clients want them by field."""
-    flat: dict = {}
-    for location, fields in messages.items():
-        if isinstance(fields, dict):
-            flat.update(fields)
-        else:
-            flat[location] = fields
-    return flat
+def _split_locations(messages: dict) -> tuple[str | None, dict]:
+    """webargs keys errors by location (json, query, …); clients want them by field.
+
+    A location holding a bare list (the body is not JSON at all) becomes the detail.
+    """
+    detail, fields = None, {}
+    for value in messages.values():
+        if isinstance(value, dict):
+            fields.update(value)
+        elif value:
+            detail = translate_errors(value)[0]
+    return detail, fields
 
 
 def _wants_api() -> bool:
@@ -130,20 +137,21 @@ def handle_http_exception(error: HTTPException):
     if not _wants_api():
         return _console_page(status, headers=headers)
     detail = None
-    if status == 400 and errors:
-        # webargs answers a body it cannot parse with 400 and a message per location
-        detail = translate_errors(_flatten_locations(errors))
-        detail = next(iter(detail.values()))[0] if isinstance(detail, dict) and detail else None
-        errors = None
-    elif errors:
-        errors = _flatten_locations(errors)
+    if isinstance(errors, dict):
+        detail, errors = _split_locations(errors)
     return problem_response(status, detail=detail, errors=errors, headers=headers)
 
 
 def handle_problem(error: Problem):
     if not _wants_api():
         return _console_page(error.status, detail=error.detail)
-    return problem_response(error.status, slug=error.slug, detail=error.detail, errors=error.errors)
+    return problem_response(
+        error.status,
+        slug=error.slug,
+        detail=error.detail,
+        errors=error.errors,
+        headers=error.headers,
+    )
 
 
 def handle_unexpected(error: Exception):

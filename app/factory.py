@@ -9,7 +9,7 @@ import i18n
 from app import cli, errors, logs, security
 from app.config import FIXED, INSTANCE_DIR, from_environment
 from app.console import init_app as init_console
-from app.db import configure_sqlite
+from app.db import configure_sqlite, mark_writing_requests
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from client_api import init_app as init_api
 
@@ -43,15 +43,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     logs.configure(app.config["LOG_LEVEL"])
+    security.init_app(app)
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    mark_writing_requests(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    security.init_app(app)
     errors.register_error_handlers(app)
     init_api(app)
     init_console(app)

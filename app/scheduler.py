@@ -6,6 +6,7 @@ wait. A leader that dies stops renewing, and another takes over when the lease r
 
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import jobs
-from app.db import utcnow
+from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
 
@@ -41,6 +42,7 @@ _app: Flask | None = None
 def run_job(name: str) -> None:
     """Entry point the job store keeps a reference to; runs one job in an app context."""
     function, _trigger = JOBS[name]
+    write_intent.set(True)  # jobs read, then write
     with _app.app_context():
         try:
             function(db.session)
@@ -97,6 +99,7 @@ def _install_jobs(scheduler: BackgroundScheduler) -> None:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=300,
+            next_run_time=utcnow(),  # a new leader catches up at once
             **trigger,
         )
 
@@ -105,7 +108,7 @@ def run(app: Flask, stop: threading.Event, lease_seconds: int = 30) -> None:
     """Compete for the lease until ``stop`` is set; run the jobs while leading."""
     global _app
     _app = app
-    holder = f"{socket.gethostname()}:{os.getpid()}"
+    holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
     ttl = timedelta(seconds=lease_seconds)
     with app.app_context():
         scheduler = BackgroundScheduler(

@@ -1,9 +1,9 @@
 """Account data in and out of the API."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.passwords import MAX_LENGTH
-from i18n import LOCALES
+from i18n import LOCALES, _l
 
 #: Password length is checked by the policy, which explains itself better; this only bounds input.
 PASSWORD_INPUT = validate.Length(max=MAX_LENGTH * 4)
@@ -62,6 +62,11 @@ class SessionOut(Schema):
 class MeUpdateIn(Schema):
     display_name = fields.String(validate=validate.Length(max=100))
     locale = fields.String(allow_none=True, validate=validate.OneOf(LOCALES))
+
+    @validates_schema
+    def _something_to_change(self, data, **_kwargs):
+        if not data:
+            raise ValidationError(str(_l("Give at least one field to change.")))
 
 
 class PasswordChangeIn(Schema):

@@ -1,16 +1,13 @@
 """Sign-up, sign-in, email codes, passwords, one's own profile and devices."""
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_limiter.util import get_remote_address
 
 from app import accounts, cities
 from app.errors import Invalid
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import TokenKind
 from app.schemas import (
     CityOut,
@@ -26,43 +23,18 @@ from app.schemas import (
     TokenOut,
     VerifyEmailIn,
 )
+from app.throttle import code_limits, mail_limits, sign_in_limits
 from client_api.core import Blueprint, signed_in
-from client_api.idempotency import idempotent
+from client_api.idempotency import idempotent, not_replayed
 from i18n import _
 
 blp = Blueprint("accounts", __name__, description="Accounts: sign-up, sign-in, profile, devices.")
 
 
-def _body_value(name: str) -> str:
-    body = request.get_json(silent=True)
-    value = body.get(name) if isinstance(body, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def _keyed(name: str, value: str) -> str:
-    # A keyed digest, so rate-limit storage never holds an address or a password.
-    secret = current_app.config["SECRET_KEY"].encode()
-    return name + ":" + hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _email_key() -> str:
-    return _keyed("email", _body_value("email").strip().lower())
-
-
-def _password_key() -> str:
-    return _keyed("password", _body_value("password"))
-
-
-#: Per address, per account and per password (spraying one password over many accounts).
-sign_in_limits = [
-    limiter.limit("10/minute;100/hour", key_func=get_remote_address),
-    limiter.limit("5/minute;20/hour", key_func=_email_key),
-    limiter.limit("10/minute;50/hour", key_func=_password_key),
-]
-mail_limits = [
-    limiter.limit("5/minute;30/hour", key_func=get_remote_address),
-    limiter.limit("3/minute;10/hour", key_func=_email_key),
-]
+SIGN_IN_LIMITS = sign_in_limits()
+CODE_LIMITS = code_limits()
+#: A replayed idempotent answer sends nothing, so it does not count.
+MAIL_LIMITS = mail_limits(deduct_when=not_replayed)
 
 
 def _code_sent():
@@ -90,7 +62,7 @@ class Cities(MethodView):
 
 @blp.route("/auth/sign-up", endpoint="sign_up")
 class SignUp(MethodView):
-    decorators = mail_limits
+    decorators = MAIL_LIMITS
 
     @idempotent
     @blp.arguments(SignUpIn)
@@ -113,7 +85,7 @@ class SignUp(MethodView):
 
 @blp.route("/auth/resend-code", endpoint="resend_code")
 class ResendCode(MethodView):
-    decorators = mail_limits
+    decorators = MAIL_LIMITS
 
     @blp.arguments(EmailIn)
     @blp.response(202, MessageOut)
@@ -126,7 +98,7 @@ class ResendCode(MethodView):
 
 @blp.route("/auth/verify-email", endpoint="verify_email")
 class VerifyEmail(MethodView):
-    decorators = sign_in_limits[:2]
+    decorators = CODE_LIMITS
 
     @blp.arguments(VerifyEmailIn)
     @blp.response(200, MessageOut)
@@ -142,7 +114,7 @@ class VerifyEmail(MethodView):
 
 @blp.route("/auth/sign-in", endpoint="sign_in")
 class SignIn(MethodView):
-    decorators = sign_in_limits
+    decorators = SIGN_IN_LIMITS
 
     @blp.arguments(SignInIn)
     @blp.response(201, SessionOut)
@@ -175,7 +147,7 @@ class SignOut(MethodView):
 
 @blp.route("/auth/password-reset", endpoint="request_password_reset")
 class PasswordReset(MethodView):
-    decorators = mail_limits
+    decorators = MAIL_LIMITS
 
     @blp.arguments(EmailIn)
     @blp.response(202, MessageOut)
@@ -188,7 +160,7 @@ class PasswordReset(MethodView):
 
 @blp.route("/auth/password-reset/confirm", endpoint="reset_password")
 class PasswordResetConfirm(MethodView):
-    decorators = sign_in_limits[:2]
+    decorators = CODE_LIMITS
 
     @blp.arguments(ResetPasswordIn)
     @blp.response(200, MessageOut)

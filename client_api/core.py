@@ -6,7 +6,7 @@ from functools import wraps
 import flask_smorest
 from flask import current_app, g, request
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 
 from app import accounts
 from app.errors import Unauthorized
@@ -51,10 +51,10 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """Blueprint whose query-string errors answer 400, as for any malformed request line."""
+    """Blueprint whose query strings are strict: unknown parameters and bad values answer 400."""
 
     def query(self, schema):
-        return self.arguments(schema, location="query", error_status_code=400)
+        return self.arguments(schema, location="query", unknown=RAISE, error_status_code=400)
 
 
 BEARER = {"bearerAuth": []}
@@ -79,9 +79,9 @@ def signed_in(view):
             raise Unauthorized(
                 _("Sign in again: your session is missing, expired or revoked."),
                 slug="invalid-token",
+                headers={"WWW-Authenticate": 'Bearer realm="api"'},
             )
-        if db.session.dirty:
-            db.session.commit()  # last-used time of the token
+        accounts.record_token_use(db.session, token)
         g.token, g.user, g.city = token, token.user, token.user.city
         return view(*args, **kwargs)
 

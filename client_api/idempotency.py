@@ -13,6 +13,7 @@ from app.models import IdempotencyRecord
 from i18n import _
 
 HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
 HEADER_DOC = {
     "in": "header",
     "name": HEADER,
@@ -43,8 +44,13 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
         )
     response = make_response(record.response_body, record.status_code)
     response.mimetype = "application/json"
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers[REPLAYED] = "true"
     return response
+
+
+def not_replayed(response: Response) -> bool:
+    """For rate limits: a replayed answer costs nothing, so a retrying phone is never throttled."""
+    return response.headers.get(REPLAYED) != "true"
 
 
 def idempotent(view):

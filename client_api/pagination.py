@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from app.db import MAX_ID
 from client_api.core import page_size
 from i18n import _l
 
@@ -21,7 +22,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     padded = cursor + "=" * (-len(cursor) % 4)
     sort_value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
     moment = datetime.fromisoformat(sort_value)
-    if moment.tzinfo is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+    if (
+        moment.tzinfo is None
+        or not isinstance(row_id, int)
+        or isinstance(row_id, bool)
+        or not 0 < row_id <= MAX_ID
+    ):
         raise ValueError("not a cursor")
     return moment, row_id
 

@@ -1,5 +1,6 @@
 """The one i18n entry point: ``_`` for strings, locale negotiation, catalogs and content helpers."""
 
+from babel import Locale
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, force_locale, format_datetime, get_locale, gettext, lazy_gettext
 from flask_babel import ngettext as ngettext
@@ -50,12 +51,27 @@ def select_timezone() -> str:
     return city.timezone if city is not None else "UTC"
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language, for use inside sentences ("anglais")."""
+    return Locale.parse(code).get_display_name(current_locale()) or code
+
+
 def current_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
 
+def _content_language(response):
+    response.headers.setdefault("Content-Language", current_locale())
+    response.vary.add("Accept-Language")
+    return response
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.after_request(_content_language)
     app.jinja_env.globals.update(
-        LANGUAGES=LANGUAGES, current_locale=current_locale, format_datetime=format_datetime
+        LANGUAGES=LANGUAGES,
+        current_locale=current_locale,
+        format_datetime=format_datetime,
+        language_name=language_name,
     )

@@ -57,6 +57,11 @@ def extract(output: Path = TEMPLATE) -> Path:
     return output
 
 
+def message_ids(path: Path) -> set:
+    with path.open("rb") as f:
+        return {m.id for m in read_po(f) if m.id}
+
+
 def _po_path(locale: str) -> Path:
     return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
 
@@ -77,7 +82,7 @@ def update(template: Path = TEMPLATE) -> None:
                 "--no-wrap",
                 "--ignore-obsolete",
                 "--no-fuzzy-matching",
-                "--omit-header",
+                "--update-header-comment",
             )
         else:
             _pybabel(

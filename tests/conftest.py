@@ -5,10 +5,15 @@ import os
 import secrets
 import smtplib
 from datetime import timedelta
+from pathlib import Path
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.globals import app_ctx
+from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import cities
@@ -22,12 +27,13 @@ from app.passwords import hash_password
 PASSWORD = "correct horse battery staple"
 
 
-def _database_url(tmp_path_factory) -> tuple[str, dict, str | None]:
-    """The URL, engine options and (on PostgreSQL) a fresh schema for this run."""
+def new_database(directory: Path, name: str = "test") -> tuple[str, dict, str | None]:
+    """A database of its own: a SQLite file in ``directory``, or on PostgreSQL
+    (TEST_DATABASE_URL) a fresh schema; returns the URL, engine options and the schema."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}", {}, None
-    schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
+        return f"sqlite:///{directory / f'{name}.sqlite'}", {}, None
+    schema = f"{name}_{os.getpid()}_{secrets.token_hex(3)}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -60,7 +66,7 @@ def make_test_app(url: str, engine_options: dict, **extra):
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
-    url, options, schema = _database_url(tmp_path_factory)
+    url, options, schema = new_database(tmp_path_factory.mktemp("db"))
     yield url, options
     if schema:
         drop_schema(url, schema)
@@ -70,6 +76,7 @@ def database(tmp_path_factory):
 def app(database):
     url, options = database
     app = make_test_app(url, options)
+    app.test_client_class = RefreshingClient
     with app.app_context():
         flask_migrate.upgrade()
     yield app
@@ -77,24 +84,55 @@ def app(database):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def db_session(app):
-    """Every test in one outer transaction; code that commits only releases a savepoint."""
+@pytest.fixture
+def db_connection(app):
+    """The connection every test runs on, inside one outer transaction rolled back at the end.
+
+    No app context stays pushed during the test: each request gets its own, as in production,
+    so nothing in ``flask.g`` leaks from one request to the next.
+    """
     with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        )
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield connection
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+def _session_scope():
+    # As Flask-SQLAlchemy does, a session per app context (so per request); the test body,
+    # outside any app context, has a session of its own.
+    return id(app_ctx._get_current_object()) if has_app_context() else "test body"
+
+
+class RefreshingClient(FlaskClient):
+    """A test client after whose requests the test body sees the database afresh."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture(autouse=True)
+def db_session(app, db_connection):
+    """The app's sessions bound to the test's connection; code that commits only releases a
+    savepoint."""
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=db_connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_session_scope,
+    )
+    with app.app_context():
         limiter.reset()
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +148,17 @@ def no_real_mail(monkeypatch):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def translate(app):
+    """A message as the catalog of ``locale`` has it."""
+
+    def in_locale(locale: str, message: str, **values) -> str:
+        with app.test_request_context(), force_locale(locale):
+            return gettext(message, **values)
+
+    return in_locale
 
 
 # --- factories: data made through the services, as the product makes it -------------------

@@ -2,13 +2,15 @@
 
 from flask import Flask, redirect, url_for
 
-from app.console import session_views
+from app.console import campaign_views, city_views, people_views, session_views
 from app.console.blueprint import bp
+from app.console.labels import ROLE_NAMES, STATUS_NAMES
 from app.extensions import login_manager
+from app.policy import can
 from i18n import _l
 
 #: Modules whose routes are registered on ``bp`` when imported.
-VIEW_MODULES = (session_views,)
+VIEW_MODULES = (session_views, campaign_views, city_views, people_views)
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +20,7 @@ def init_app(app: Flask) -> None:
     login_manager.localize_callback = str  # the message is lazy; the session stores text
     login_manager.session_protection = "strong"
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(can=can, role_names=ROLE_NAMES, status_names=STATUS_NAMES)
 
     @app.get("/")
     def index():

@@ -25,8 +25,7 @@ def _load_console_user(raw_token: str):
     token = accounts.authenticate(db.session, raw_token, TokenKind.CONSOLE, idle=idle)
     if token is None:
         return None
-    if db.session.dirty:
-        db.session.commit()  # last-used time drives the idle timeout
+    accounts.record_token_use(db.session, token)
     user = token.user
     user.session_token = raw_token
     g.console_token = token
@@ -38,3 +37,12 @@ def _identify():
     # Sets g.user for the locale selector and headers; views still decide who may enter.
     if current_user.is_authenticated:
         g.user = current_user._get_current_object()
+
+
+@bp.after_request
+def _send_referrer_to_ourselves(response):
+    # Over HTTPS, Flask-WTF refuses a form post whose Referer is missing or foreign. The app-wide
+    # "no-referrer" would make browsers drop it from our own forms, so console pages send it to
+    # their own origin only (never to other sites). This runs before the app-wide headers.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

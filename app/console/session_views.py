@@ -10,9 +10,10 @@ from app import accounts, cities
 from app.console.blueprint import bp
 from app.console.forms import ActionForm, LanguageForm, LoginForm, PasswordForm
 from app.errors import Invalid, NotAllowed, Unauthorized
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import TokenKind
 from app.policy import cities_for_console
+from app.throttle import sign_in_limits
 from i18n import _
 
 log = logging.getLogger("livinglab.console")
@@ -38,8 +39,14 @@ def field_errors(form, error: Invalid) -> None:
         flash(error.detail, "error")
 
 
+def _throttled(view):
+    for limit in sign_in_limits(methods=["POST"]):
+        view = limit(view)
+    return view
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute;100/hour", methods=["POST"])
+@_throttled
 def login():
     form = LoginForm()
     if form.validate_on_submit():

@@ -1,0 +1,52 @@
+"""Rate limits on sign-in and on anything that sends mail, shared by the API and the console."""
+
+import hashlib
+import hmac
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+
+from app.extensions import limiter
+
+
+def _submitted(name: str) -> str:
+    """A field of the request body, JSON (API) or form (console)."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    value = body.get(name) if hasattr(body, "get") else None
+    return value if isinstance(value, str) else ""
+
+
+def _keyed(name: str, value: str) -> str:
+    # A keyed digest, so rate-limit storage never holds an address or a password.
+    secret = current_app.config["SECRET_KEY"].encode()
+    return name + ":" + hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def email_key() -> str:
+    return _keyed("email", _submitted("email").strip().lower())
+
+
+def password_key() -> str:
+    return _keyed("password", _submitted("password"))
+
+
+def sign_in_limits(methods: list[str] | None = None) -> list:
+    """Per client address, per account, and per password (one password sprayed over many)."""
+    return [
+        limiter.limit("10/minute;100/hour", key_func=get_remote_address, methods=methods),
+        limiter.limit("5/minute;20/hour", key_func=email_key, methods=methods),
+        limiter.limit("10/minute;50/hour", key_func=password_key, methods=methods),
+    ]
+
+
+def code_limits() -> list:
+    """Guessing a mailed code: per client address and per account."""
+    return sign_in_limits()[:2]
+
+
+def mail_limits(deduct_when=None) -> list:
+    """Requests that send a mail: per client address and per recipient."""
+    return [
+        limiter.limit("5/minute;30/hour", key_func=get_remote_address, deduct_when=deduct_when),
+        limiter.limit("3/minute;10/hour", key_func=email_key, deduct_when=deduct_when),
+    ]

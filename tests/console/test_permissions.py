@@ -1,0 +1,192 @@
+"""Every console route against every kind of person (SECURITY.md, test 3).
+
+A route of the console blueprint without an entry in ROUTES fails the suite, so a new page
+cannot ship without deciding who may use it.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from app.db import utcnow
+from app.models import City, RoleGrant, User
+from campaigns.models import Campaign
+from tests.console.helpers import LOGIN, csrf_token, html
+
+OK = "ok"  # 200, or a redirect after a successful POST
+TO_LOGIN = "login"
+ACTORS = (
+    None,
+    "moderator",
+    "admin",
+    "staff",
+    "researcher",
+    "other_moderator",
+    "platform_admin",
+)
+
+
+def _expect(*outcomes) -> dict:
+    """Outcomes in the order of ACTORS: anonymous, moderator, admin, staff, researcher,
+    another city's moderator, platform admin."""
+    return dict(zip(ACTORS, outcomes, strict=True))
+
+
+EVERYONE = _expect(200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN = _expect(TO_LOGIN, OK, OK, OK, OK, OK, OK)
+READ_CITY = _expect(TO_LOGIN, OK, OK, OK, OK, 404, OK)
+EDIT_CITY_CONTENT = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK)
+MANAGE_PEOPLE = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK)
+PLATFORM = _expect(TO_LOGIN, 403, 403, 403, 403, 403, OK)
+CITY_SETTINGS = _expect(TO_LOGIN, 403, 403, 403, 403, 404, OK)
+
+CAMPAIGN = "/console/lyon/campaigns/block-7"
+NEW_CAMPAIGN = {
+    "slug": "new-one",
+    "title-fr": "Nouvelle",
+    "phase-0-title-fr": "Phase",
+    "phase-0-starts_at": "2030-01-01T10:00",
+    "phase-0-ends_at": "2030-02-01T10:00",
+}
+EDITED_CAMPAIGN = {"title-fr": "Changée", "title-en": "Changed"}
+CITY_FORM = {
+    "name": "Lyon",
+    "timezone": "Europe/Paris",
+    "default_locale": "fr",
+    "enabled_locales": ["fr", "en"],
+}
+
+#: (endpoint, method) → (path with {people ids}, form data, expectation per actor)
+ROUTES = {
+    ("console.login", "GET"): (LOGIN, None, EVERYONE),
+    ("console.login", "POST"): (
+        LOGIN,
+        {"email": "nobody@example.org", "password": "not the password"},
+        _expect(*[401] * 7),
+    ),
+    ("console.logout", "POST"): ("/console/logout", {}, _expect(TO_LOGIN, *[TO_LOGIN] * 6)),
+    ("console.dashboard", "GET"): ("/console/", None, SIGNED_IN),
+    ("console.account", "GET"): ("/console/account", None, SIGNED_IN),
+    ("console.change_language", "POST"): ("/console/account/language", {"locale": ""}, SIGNED_IN),
+    ("console.change_password", "POST"): (
+        "/console/account/password",
+        {"current_password": "wrong password", "new_password": "a new password 2026"},
+        _expect(TO_LOGIN, *[422] * 6),
+    ),
+    ("console.revoke_session", "POST"): (
+        "/console/account/sessions/999999/revoke",
+        {},
+        _expect(TO_LOGIN, *[404] * 6),
+    ),
+    ("console.static", "GET"): ("/console/static/console.css", None, EVERYONE),
+    ("console.list_campaigns", "GET"): ("/console/lyon/campaigns", None, READ_CITY),
+    ("console.show_campaign", "GET"): (CAMPAIGN, None, READ_CITY),
+    ("console.new_campaign", "GET"): ("/console/lyon/campaigns/new", None, EDIT_CITY_CONTENT),
+    ("console.new_campaign", "POST"): (
+        "/console/lyon/campaigns/new",
+        NEW_CAMPAIGN,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.edit_campaign", "GET"): (f"{CAMPAIGN}/edit", None, EDIT_CITY_CONTENT),
+    ("console.edit_campaign", "POST"): (f"{CAMPAIGN}/edit", EDITED_CAMPAIGN, EDIT_CITY_CONTENT),
+    ("console.publish_campaign", "POST"): (f"{CAMPAIGN}/publish", {}, EDIT_CITY_CONTENT),
+    ("console.archive_campaign", "POST"): (f"{CAMPAIGN}/archive", {}, EDIT_CITY_CONTENT),
+    ("console.list_cities", "GET"): ("/console/cities", None, PLATFORM),
+    ("console.new_city", "GET"): ("/console/cities/new", None, PLATFORM),
+    ("console.new_city", "POST"): (
+        "/console/cities/new",
+        {**CITY_FORM, "slug": "marseille", "name": "Marseille"},
+        PLATFORM,
+    ),
+    ("console.edit_city", "GET"): ("/console/cities/lyon/edit", None, CITY_SETTINGS),
+    ("console.edit_city", "POST"): ("/console/cities/lyon/edit", CITY_FORM, CITY_SETTINGS),
+    ("console.list_people", "GET"): ("/console/lyon/people", None, MANAGE_PEOPLE),
+    ("console.grant_role", "POST"): (
+        "/console/lyon/people/grant",
+        {"email": "resident@lyon.example", "role": "staff"},
+        MANAGE_PEOPLE,
+    ),
+    ("console.revoke_role", "POST"): (
+        "/console/lyon/people/{researcher}/roles/researcher/revoke",
+        {},
+        MANAGE_PEOPLE,
+    ),
+    ("console.find_account", "POST"): (
+        "/console/lyon/people/find",
+        {"email": "resident@lyon.example"},
+        MANAGE_PEOPLE,
+    ),
+    ("console.disable_account", "POST"): (
+        "/console/lyon/people/{resident}/disable",
+        {},
+        MANAGE_PEOPLE,
+    ),
+    ("console.enable_account", "POST"): (
+        "/console/lyon/people/{resident}/enable",
+        {},
+        MANAGE_PEOPLE,
+    ),
+}
+
+
+def test_every_console_route_has_an_expectation(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("console.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - set(ROUTES) == set(), "add the new routes to ROUTES with their expectations"
+    assert set(ROUTES) - routes == set()
+
+
+def _state(db_session) -> tuple:
+    """Everything the routes above could change."""
+    db_session.expire_all()
+    return (
+        tuple(db_session.execute(sa.select(Campaign.slug, Campaign.status, Campaign.title))),
+        tuple(
+            db_session.execute(
+                sa.select(RoleGrant.user_id, RoleGrant.role).order_by(
+                    RoleGrant.user_id, RoleGrant.role
+                )
+            )
+        ),
+        tuple(db_session.execute(sa.select(User.email, User.disabled_at).order_by(User.email))),
+        tuple(db_session.execute(sa.select(City.slug, City.name, City.timezone))),
+    )
+
+
+CASES = [(endpoint, method, actor) for endpoint, method in sorted(ROUTES) for actor in ACTORS]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "actor"),
+    CASES,
+    ids=[f"{e}-{m}-{a or 'anonymous'}" for e, m, a in CASES],
+)
+def test_route_permissions(endpoint, method, actor, as_person, people, make_campaign, db_session):
+    path, data, expected = ROUTES[(endpoint, method)]
+    path = path.format(**{name: person.id for name, person in people.items()})
+    make_campaign()
+    if endpoint == "console.enable_account":
+        people["resident"].disabled_at = utcnow()
+        db_session.commit()
+    client = as_person(actor)
+    before = _state(db_session)
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, data={**data, "csrf_token": csrf_token(client)})
+    response.close()  # static files are streamed
+    outcome = expected[actor]
+    where = f"{method} {path} as {actor or 'anonymous'}"
+    if outcome == TO_LOGIN:
+        assert response.status_code == 302, where
+        assert response.location.startswith(LOGIN), where
+    elif outcome == OK:
+        assert response.status_code in (200, 302, 303), (where, html(response)[-800:])
+        assert not (response.location or "").startswith(LOGIN), where
+    else:
+        assert response.status_code == outcome, where
+    if outcome in (403, 404) or (outcome == TO_LOGIN and method == "POST"):
+        assert _state(db_session) == before, f"{where} changed something"

@@ -1,0 +1,195 @@
+"""Every route, for every kind of person, against an explicit table of what each may do.
+
+A route missing from the table fails the suite: adding a route means deciding who may use it.
+This table holds the API and every other route outside the console; the console's routes have
+their own table in tests/console/test_permissions.py, which also checks that a refusal changes
+nothing. Between the two, every route of the app is covered.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from app.accounts import find_token, issue_token
+from app.db import utcnow
+from app.extensions import db, limiter
+from app.models import Role, TokenKind
+from campaigns import service
+from tests.conftest import PASSWORD
+
+PEOPLE = (
+    "anonymous",
+    "resident",
+    "moderator",
+    "staff",
+    "researcher",
+    "admin",
+    "platform_admin",
+    "other_moderator",
+)
+
+
+def everyone(outcome):
+    return dict.fromkeys(PEOPLE, outcome)
+
+
+def signed_in(outcome, **exceptions):
+    """The API: anonymous callers get 401, the rest ``outcome`` unless listed."""
+    return {**everyone(outcome), "anonymous": 401, **exceptions}
+
+
+@dataclass
+class Case:
+    path: str
+    expect: dict
+    json: dict | None = None
+
+
+LYON = "lyon"
+#: (method, endpoint) → what each person gets. Paths are formatted with the world's ids.
+TABLE: dict[tuple[str, str], Case] = {
+    # --- public API ---------------------------------------------------------------------
+    ("GET", "accounts.list_cities"): Case("/api/v1/cities", everyone(200)),
+    ("POST", "accounts.sign_up"): Case(
+        "/api/v1/auth/sign-up",
+        everyone(202),
+        json={"email": "someone.new@example.org", "password": PASSWORD, "city": LYON},
+    ),
+    ("POST", "accounts.resend_code"): Case(
+        "/api/v1/auth/resend-code", everyone(202), json={"email": "x@example.org"}
+    ),
+    ("POST", "accounts.verify_email"): Case(
+        "/api/v1/auth/verify-email",
+        everyone(422),
+        json={"email": "resident@example.org", "code": "000000"},
+    ),
+    ("POST", "accounts.sign_in"): Case(
+        "/api/v1/auth/sign-in",
+        everyone(401),
+        json={"email": "resident@example.org", "password": "not the password"},
+    ),
+    ("POST", "accounts.request_password_reset"): Case(
+        "/api/v1/auth/password-reset", everyone(202), json={"email": "x@example.org"}
+    ),
+    ("POST", "accounts.reset_password"): Case(
+        "/api/v1/auth/password-reset/confirm",
+        everyone(422),
+        json={"email": "resident@example.org", "code": "000000", "new_password": PASSWORD},
+    ),
+    ("GET", "api-docs.openapi_json"): Case("/api/v1/openapi.json", everyone(200)),
+    ("GET", "api_docs.show_docs"): Case("/api/v1/docs", everyone(200)),
+    ("GET", "api_docs.docs_static"): Case("/api/v1/docs/static/swagger-ui.css", everyone(200)),
+    ("GET", "index"): Case("/", everyone(302)),
+    # --- the signed-in person's own things -----------------------------------------------
+    ("POST", "accounts.sign_out"): Case("/api/v1/auth/sign-out", signed_in(204)),
+    ("GET", "accounts.me"): Case("/api/v1/me", signed_in(200)),
+    ("PATCH", "accounts.me"): Case("/api/v1/me", signed_in(200), json={"display_name": "Kim"}),
+    ("POST", "accounts.change_password"): Case(
+        "/api/v1/me/password",
+        signed_in(422),
+        json={"current_password": "not it", "new_password": "a new long passphrase"},
+    ),
+    ("GET", "accounts.list_tokens"): Case("/api/v1/me/tokens", signed_in(200)),
+    # Only the resident owns this token; for everyone else it does not exist.
+    ("DELETE", "accounts.revoke_token"): Case(
+        "/api/v1/me/tokens/{resident_token_id}", signed_in(404, resident=204)
+    ),
+    # --- campaigns through the API: always the caller's home city, whatever their roles ----
+    ("GET", "campaigns.list_campaigns"): Case("/api/v1/campaigns", signed_in(200)),
+    ("GET", "campaigns.get_campaign"): Case(
+        "/api/v1/campaigns/{published}", signed_in(200, other_moderator=404, platform_admin=404)
+    ),
+}
+
+#: Extra requests for routes whose answer depends on the object: drafts, other cities.
+EXTRA: list[tuple[str, str, Case]] = [
+    (
+        "GET",
+        "campaigns.get_campaign",
+        Case(
+            "/api/v1/campaigns/{draft}",
+            signed_in(200, resident=404, other_moderator=404, platform_admin=404),
+        ),
+    ),
+]
+
+
+@pytest.fixture
+def world(db_session, lyon, vienna, make_user):
+    """Two cities, one person per role, a published and a draft campaign in Lyon."""
+    people = {
+        "resident": make_user(lyon, email="resident@example.org"),
+        "moderator": make_user(lyon, email="moderator@example.org", role=Role.MODERATOR),
+        "staff": make_user(lyon, email="staff@example.org", role=Role.STAFF),
+        "researcher": make_user(lyon, email="researcher@example.org", role=Role.RESEARCHER),
+        "admin": make_user(lyon, email="admin@example.org", role=Role.ADMIN),
+        "platform_admin": make_user(vienna, email="root@example.org", platform_admin=True),
+        "other_moderator": make_user(vienna, email="wien@example.org", role=Role.MODERATOR),
+    }
+    moderator = people["moderator"]
+    now = utcnow()
+    phases = [{"title": {"fr": "Phase"}, "starts_at": now, "ends_at": now + timedelta(days=9)}]
+    published = service.create_campaign(
+        db_session, moderator, lyon, slug="block-7", title={"fr": "Îlot 7"}, phases=phases
+    )
+    service.publish_campaign(db_session, moderator, published)
+    draft = service.create_campaign(db_session, moderator, lyon, slug="draft-1", title={"fr": "B"})
+    tokens = {
+        name: issue_token(db_session, user, TokenKind.API, timedelta(days=1), "t", now)
+        for name, user in people.items()
+    }
+    spare = issue_token(db_session, people["resident"], TokenKind.API, timedelta(days=1), "s", now)
+    db_session.commit()
+    spare_id = find_token(db_session, spare, TokenKind.API).id
+    return {
+        "people": people,
+        "tokens": tokens,
+        "ids": {
+            "city": LYON,
+            "other_city": "vienna",
+            "published": published.slug,
+            "draft": draft.slug,
+            "resident_token_id": spare_id,
+            "moderator_id": moderator.id,
+            "resident_id": people["resident"].id,
+        },
+    }
+
+
+def test_every_route_outside_the_console_has_an_entry(app):
+    routes = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if not rule.endpoint.startswith("console.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - set(TABLE)) == [], "add these routes to TABLE with who may use them"
+    assert sorted(set(TABLE) - routes) == [], "these TABLE entries name routes that are gone"
+
+
+def test_every_route_answers_each_person_as_the_table_says(app, world, db_connection):
+    cases = [(m, e, c) for (m, e), c in TABLE.items()] + EXTRA
+    wrong = []
+    for method, _endpoint, case in cases:
+        path = case.path.format(**world["ids"])
+        for person in PEOPLE:
+            db.session.remove()  # its open savepoint would otherwise outlive ours
+            limiter.reset()  # throttling has its own tests
+            savepoint = db_connection.begin_nested()
+            try:
+                headers = {}
+                if person != "anonymous":
+                    headers["Authorization"] = f"Bearer {world['tokens'][person]}"
+                with app.test_client().open(
+                    path, method=method, json=case.json, headers=headers
+                ) as response:
+                    got = response.status_code
+            finally:
+                db.session.remove()
+                savepoint.rollback()
+            if got != case.expect[person]:
+                wrong.append(
+                    f"{method} {path} as {person}: got {got}, expected {case.expect[person]}"
+                )
+    assert wrong == []

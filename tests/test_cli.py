@@ -1,0 +1,75 @@
+"""Operator commands."""
+
+import sqlalchemy as sa
+
+from app.models import City, User
+from campaigns.models import Campaign, CampaignStatus
+
+
+def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "admin@example.org" in first.output
+    assert db_session.scalars(sa.select(City.slug).order_by(City.slug)).all() == ["lyon", "vienna"]
+    published = db_session.scalars(
+        sa.select(Campaign).where(Campaign.status == CampaignStatus.PUBLISHED)
+    ).all()
+    assert {c.city.slug for c in published} == {"lyon", "vienna"}
+    users = db_session.scalar(sa.select(sa.func.count(User.id)))
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0 and "already loaded" in second.output
+    assert "admin@example.org" not in second.output
+    assert db_session.scalar(sa.select(sa.func.count(User.id))) == users
+
+
+def test_first_city_and_admin_of_a_new_deployment(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "cities",
+            "create",
+            "--slug",
+            "santiago",
+            "--name",
+            "Santiago de Compostela",
+            "--timezone",
+            "Europe/Madrid",
+            "--default-locale",
+            "gl",
+            "--locales",
+            "gl,es,en",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    city = db_session.scalar(sa.select(City).where(City.slug == "santiago"))
+    assert city.enabled_locales == ["gl", "en", "es"]
+    bad = runner.invoke(
+        args=[
+            "cities",
+            "create",
+            "--slug",
+            "x",
+            "--name",
+            "X",
+            "--timezone",
+            "Mars/Olympus",
+            "--default-locale",
+            "gl",
+            "--locales",
+            "gl",
+        ]
+    )
+    assert bad.exit_code != 0 and "timezone" in bad.output
+    weak = runner.invoke(
+        args=["accounts", "create-admin", "--email", "a@example.org", "--city", "santiago"],
+        input="password\npassword\n",
+    )
+    assert weak.exit_code != 0
+    result = runner.invoke(
+        args=["accounts", "create-admin", "--email", "Root@Example.org", "--city", "santiago"],
+        input="a long admin passphrase\na long admin passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    admin = db_session.scalar(sa.select(User).where(User.email == "root@example.org"))
+    assert admin.is_platform_admin and admin.email_verified_at is not None
