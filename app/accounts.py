@@ -15,6 +15,7 @@ from app.errors import Invalid, NotAllowed, NotFound, Unauthorized
 from app.mail import queue_mail
 from app.models import AccessToken, City, CodePurpose, EmailCode, TokenKind, User
 from app.passwords import hash_password, needs_rehash, password_problems, verify_password
+from app.policy import ensure
 from i18n import _
 
 log = logging.getLogger("livinglab.accounts")
@@ -267,12 +268,14 @@ def issue_token(
     return raw
 
 
+#: Every authenticated request runs this; built once, it costs only its execution.
+_TOKEN_BY_HASH = sa.select(AccessToken).where(
+    AccessToken.token_hash == sa.bindparam("token_hash"), AccessToken.kind == sa.bindparam("kind")
+)
+
+
 def find_token(session: Session, raw: str, kind: TokenKind) -> AccessToken | None:
-    return session.scalar(
-        sa.select(AccessToken).where(
-            AccessToken.token_hash == _digest(raw), AccessToken.kind == kind
-        )
-    )
+    return session.scalar(_TOKEN_BY_HASH, {"token_hash": _digest(raw), "kind": kind.value})
 
 
 def authenticate(
@@ -381,8 +384,11 @@ def update_profile(
     return user
 
 
-def set_disabled(session: Session, user: User, disabled: bool, now: datetime | None = None) -> None:
+def set_disabled(
+    session: Session, actor: User, user: User, disabled: bool, now: datetime | None = None
+) -> None:
     """Disable or re-enable an account; disabling signs it out everywhere."""
+    ensure(actor, "account.switch", user)
     now = now or utcnow()
     user.disabled_at = now if disabled else None
     if disabled:

@@ -1,13 +1,25 @@
 """Cities (tenants) and the roles people hold in them."""
 
+import re
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import City, Role, RoleGrant, User
+from app.policy import ensure
 from i18n import LOCALES, _
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slug_problem(slug: str, max_length: int) -> str | None:
+    """Why ``slug`` cannot name something in a web address, or None when it can."""
+    if not slug or len(slug) > max_length or not SLUG.match(slug):
+        return _("Use lower-case letters, digits and single hyphens.")
+    return None
 
 
 def get_city(session: Session, slug: str) -> City:
@@ -21,8 +33,12 @@ def list_cities(session: Session) -> list[City]:
     return list(session.scalars(sa.select(City).order_by(City.name)))
 
 
-def _validate_city(timezone: str, default_locale: str, enabled_locales: list[str]) -> list[str]:
+def _validate_city(
+    name: str, timezone: str, default_locale: str, enabled_locales: list[str]
+) -> list[str]:
     errors: dict[str, list[str]] = {}
+    if not name.strip() or len(name) > 200:
+        errors["name"] = [_("Give the city a name of at most 200 characters.")]
     if timezone not in available_timezones():
         errors["timezone"] = [_("Not a known time zone.")]
     unknown = [loc for loc in enabled_locales if loc not in LOCALES]
@@ -47,7 +63,10 @@ def create_city(
     default_locale: str,
     enabled_locales: list[str],
 ) -> City:
-    locales = _validate_city(timezone, default_locale, enabled_locales)
+    locales = _validate_city(name, timezone, default_locale, enabled_locales)
+    problem = slug_problem(slug, 64)
+    if problem:
+        raise Invalid(errors={"slug": [problem]})
     if session.scalar(sa.select(City.id).where(City.slug == slug)) is not None:
         raise Conflict(errors={"slug": [_("This address is already taken.")]})
     city = City(
@@ -57,8 +76,12 @@ def create_city(
         default_locale=default_locale,
         enabled_locales=locales,
     )
-    session.add(city)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(city)
+    except IntegrityError:
+        # Created a moment ago by a concurrent request with the same address.
+        raise Conflict(errors={"slug": [_("This address is already taken.")]}) from None
     return city
 
 
@@ -71,7 +94,7 @@ def update_city(
     default_locale: str,
     enabled_locales: list[str],
 ) -> City:
-    city.enabled_locales = _validate_city(timezone, default_locale, enabled_locales)
+    city.enabled_locales = _validate_city(name, timezone, default_locale, enabled_locales)
     city.name, city.timezone, city.default_locale = name.strip(), timezone, default_locale
     session.flush()
     return city
@@ -92,6 +115,7 @@ def people_with_roles(session: Session, city: City) -> list[User]:
 
 def grant_role(session: Session, actor: User, user: User, city: City, role: Role) -> RoleGrant:
     """Give a person a role in a city; granting it twice changes nothing."""
+    ensure(actor, "people.manage", city)
     existing = session.scalar(
         sa.select(RoleGrant).where(
             RoleGrant.user_id == user.id, RoleGrant.city_id == city.id, RoleGrant.role == role
@@ -106,7 +130,14 @@ def grant_role(session: Session, actor: User, user: User, city: City, role: Role
     return grant
 
 
-def revoke_role(session: Session, user: User, city: City, role: Role) -> None:
+def revoke_role(session: Session, actor: User, user: User, city: City, role: Role) -> None:
+    """Take a role away; admins cannot take away their own admin role (and lock themselves out)."""
+    ensure(actor, "people.manage", city)
+    if actor.id == user.id and role == Role.ADMIN:
+        raise Conflict(
+            _("You cannot remove your own administrator role; ask another administrator."),
+            slug="own-admin-role",
+        )
     session.execute(
         sa.delete(RoleGrant).where(
             RoleGrant.user_id == user.id, RoleGrant.city_id == city.id, RoleGrant.role == role

@@ -60,7 +60,6 @@ class User(Base):
     grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
-        lazy="selectin",
         foreign_keys="RoleGrant.user_id",
     )
 

@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from i18n import _
+from i18n import _, ngettext
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -25,9 +25,17 @@ def _common_passwords() -> frozenset[str]:
 def password_problems(password: str, email: str = "") -> list[str]:
     """Why a new password is refused; an empty list means it is accepted."""
     if len(password) < MIN_LENGTH:
-        return [_("Use at least %(count)d characters.", count=MIN_LENGTH)]
+        return [
+            ngettext(
+                "Use at least %(num)d character.", "Use at least %(num)d characters.", MIN_LENGTH
+            )
+        ]
     if len(password) > MAX_LENGTH:
-        return [_("Use at most %(count)d characters.", count=MAX_LENGTH)]
+        return [
+            ngettext(
+                "Use at most %(num)d character.", "Use at most %(num)d characters.", MAX_LENGTH
+            )
+        ]
     lowered = password.lower()
     local_part = email.split("@", 1)[0].lower()
     if lowered in _common_passwords() or (len(local_part) >= 4 and local_part in lowered):

@@ -31,6 +31,16 @@ def _platform_admin(user: User | None, _target: Any) -> bool:
     return user is not None and user.is_platform_admin
 
 
+def _switch_account(user: User | None, person: User) -> bool:
+    """Disable or enable an account: admins of its home city, never one's own, and a platform
+    admin's only by another platform admin."""
+    if user is None or user.id == person.id:
+        return False
+    if person.is_platform_admin and not user.is_platform_admin:
+        return False
+    return Role.ADMIN in _roles(user, person.city_id)
+
+
 def _read_campaign(user: User | None, campaign: Campaign) -> bool:
     if _roles(user, campaign.city_id):
         return True
@@ -46,6 +56,7 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
     "console.enter": _any_role(CONSOLE_ROLES),
     "people.manage": _any_role(frozenset({Role.ADMIN})),
+    "account.switch": _switch_account,
     "campaign.read": _read_campaign,
     "campaign.list_all": _any_role(CONSOLE_ROLES),
     "campaign.create": _any_role(EDITORS),

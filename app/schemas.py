@@ -66,7 +66,7 @@ class MeUpdateIn(Schema):
     @validates_schema
     def _something_to_change(self, data, **_kwargs):
         if not data:
-            raise ValidationError(str(_l("Give at least one field to change.")))
+            raise ValidationError(str(_l("Send at least one field to change.")))
 
 
 class PasswordChangeIn(Schema):

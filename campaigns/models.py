@@ -42,7 +42,8 @@ class Campaign(Base):
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    city: Mapped[City] = relationship(lazy="joined")
+    # Lists are of one city, already loaded: the identity map answers without a query.
+    city: Mapped[City] = relationship()
     phases: Mapped[list["CampaignPhase"]] = relationship(
         back_populates="campaign",
         cascade="all, delete-orphan",

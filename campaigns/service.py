@@ -1,11 +1,12 @@
 """Campaign use cases: list, create, edit, publish, archive."""
 
-import re
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.cities import slug_problem
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import City, User
@@ -14,7 +15,9 @@ from campaigns.models import Campaign, CampaignPhase, CampaignStatus
 from i18n import _
 from i18n.content import cleaned
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Addresses the console's own pages use under a city's campaigns.
+RESERVED_SLUGS = frozenset({"new"})
+MAX_URL_LENGTH = 500
 TRANSLATED_FIELDS = ("title", "summary", "description", "cover_alt")
 #: Longest text of each translated field, per language.
 MAX_LENGTH = {"title": 200, "summary": 500, "description": 20_000, "cover_alt": 300}
@@ -25,6 +28,50 @@ def published_campaigns(city: City) -> sa.Select:
     return sa.select(Campaign).where(
         Campaign.city_id == city.id, Campaign.status == CampaignStatus.PUBLISHED
     )
+
+
+def _listing_version_statement() -> sa.Select:
+    published = (
+        Campaign.city_id == sa.bindparam("city_id"),
+        Campaign.status == sa.bindparam("status"),
+    )
+    now = sa.bindparam("now", type_=CampaignPhase.starts_at.type)
+    boundary = sa.case(
+        (CampaignPhase.starts_at > now, CampaignPhase.starts_at), else_=CampaignPhase.ends_at
+    )
+    next_change = (
+        sa.select(sa.func.min(boundary))
+        .join(Campaign, Campaign.id == CampaignPhase.campaign_id)
+        .where(*published, CampaignPhase.ends_at > now)
+        .scalar_subquery()
+    )
+    return sa.select(
+        sa.func.count(Campaign.id), sa.func.max(Campaign.updated_at), next_change
+    ).where(*published)
+
+
+#: Every list request runs this; built once, it costs only its execution.
+_LISTING_VERSION = _listing_version_statement()
+
+
+def listing_version(session: Session, city: City, now: datetime | None = None) -> tuple[str, ...]:
+    """What residents' list of ``city`` depends on; it changes whenever that list would.
+
+    A campaign published, edited or archived changes the count or the latest change, and a
+    phase starting or ending changes which phase is current, so the next such moment counts.
+    """
+    row = session.execute(
+        _LISTING_VERSION,
+        {"city_id": city.id, "status": CampaignStatus.PUBLISHED.value, "now": now or utcnow()},
+    ).one()
+    return tuple(str(value) for value in row)
+
+
+def campaign_version(campaign: Campaign, now: datetime | None = None) -> tuple[str, ...]:
+    """What one campaign as residents see it depends on (see ``listing_version``)."""
+    now = now or utcnow()
+    moments = (t for phase in campaign.phases for t in (phase.starts_at, phase.ends_at) if t > now)
+    return (str(campaign.id), campaign.updated_at.isoformat(), str(min(moments, default=None)))
 
 
 def campaigns_for_console(
@@ -72,6 +119,9 @@ def _check_phases(city: City, phases: list[dict], errors: dict) -> list[Campaign
     built = []
     for position, phase in enumerate(sorted(phases, key=lambda p: p["starts_at"])):
         title = cleaned(phase.get("title"))
+        if set(title) - set(city.enabled_locales) or any(len(t) > 200 for t in title.values()):
+            errors["phases"] = [_("Phase titles have at most 200 characters per language.")]
+            break
         if not title.get(city.default_locale) or phase["ends_at"] <= phase["starts_at"]:
             errors["phases"] = [
                 _(
@@ -95,8 +145,10 @@ def _check_phases(city: City, phases: list[dict], errors: dict) -> list[Campaign
 
 
 def _check_cover(url: str | None, errors: dict) -> str | None:
-    if url and not url.startswith("https://"):
-        errors["cover_image_url"] = [_("Use an https:// address.")]
+    if url and (not url.startswith("https://") or len(url) > MAX_URL_LENGTH):
+        errors["cover_image_url"] = [
+            _("Use an https:// address of at most %(max)d characters.", max=MAX_URL_LENGTH)
+        ]
     return url or None
 
 
@@ -104,12 +156,14 @@ def create_campaign(session: Session, actor: User, city: City, *, slug: str, **v
     """A new draft campaign; only the city's moderators and admins may create one."""
     ensure(actor, "campaign.create", city)
     errors: dict = {}
-    if not SLUG.match(slug or "") or len(slug) > 80:
-        errors["slug"] = [_("Use lower-case letters, digits and single hyphens.")]
-    elif session.scalar(
+    taken = _("This address is already taken.")
+    problem = slug_problem(slug, 80)
+    if problem:
+        errors["slug"] = [problem]
+    elif slug in RESERVED_SLUGS or session.scalar(
         sa.select(Campaign.id).where(Campaign.city_id == city.id, Campaign.slug == slug)
     ):
-        errors["slug"] = [_("This address is already taken.")]
+        errors["slug"] = [taken]
     values.setdefault("title", {})
     texts = _check_translations(city, values, errors)
     phases = _check_phases(city, values.get("phases") or [], errors)
@@ -120,8 +174,12 @@ def create_campaign(session: Session, actor: User, city: City, *, slug: str, **v
         city_id=city.id, slug=slug, status=CampaignStatus.DRAFT, cover_image_url=cover, **texts
     )
     campaign.phases = phases
-    session.add(campaign)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(campaign)
+    except IntegrityError:
+        # Created a moment ago by a concurrent request with the same address.
+        raise Conflict(errors={"slug": [taken]}) from None
     return campaign
 
 

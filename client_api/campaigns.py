@@ -7,7 +7,8 @@ from app.extensions import db
 from campaigns import service
 from campaigns.models import Campaign
 from campaigns.schemas import CampaignDetailOut, CampaignOut
-from client_api.core import Blueprint, signed_in
+from client_api.caching import cached_json
+from client_api.core import Blueprint, page_size, signed_in
 from client_api.pagination import PageArgs, page_schema, paginate
 
 blp = Blueprint("campaigns", __name__, description="Co-creation campaigns of my city.")
@@ -23,14 +24,20 @@ class Campaigns(MethodView):
     @blp.response(200, CampaignPage)
     def get(self, args):
         """Published campaigns of my city, newest first."""
-        rows, next_cursor = paginate(
-            db.session,
-            service.published_campaigns(g.city),
-            Campaign.published_at,
-            Campaign.id,
-            args,
-        )
-        return {"items": rows, "next_cursor": next_cursor}
+        version = service.listing_version(db.session, g.city)
+
+        def page():
+            rows, next_cursor = paginate(
+                db.session,
+                service.published_campaigns(g.city),
+                Campaign.published_at,
+                Campaign.id,
+                args,
+            )
+            return CampaignPage().dump({"items": rows, "next_cursor": next_cursor})
+
+        key = ("campaigns", g.city.id, *version, page_size(args["limit"]), args["cursor"])
+        return cached_json(blp, key, page)
 
 
 @blp.route("/campaigns/<slug>", endpoint="get_campaign")
@@ -40,4 +47,6 @@ class CampaignDetail(MethodView):
     @blp.response(200, CampaignDetailOut)
     def get(self, slug):
         """One published campaign of my city."""
-        return service.get_campaign(db.session, g.user, g.city, slug)
+        campaign = service.get_campaign(db.session, g.user, g.city, slug)
+        key = ("campaign", *service.campaign_version(campaign))
+        return cached_json(blp, key, lambda: CampaignDetailOut().dump(campaign))

@@ -92,7 +92,9 @@ def update(template: Path = TEMPLATE) -> None:
             with po.open("rb") as f:
                 catalog = read_po(f, locale=locale)
             for message in catalog:
-                if message.id and not message.string:
+                if isinstance(message.id, tuple) and not all(message.string):
+                    message.string = message.id  # singular and plural as written
+                elif message.id and not message.string:
                     message.string = message.id
             with po.open("wb") as f:
                 write_po(f, catalog, width=0, include_lineno=False)

@@ -182,7 +182,30 @@ def make_city(db_session):
 
 
 @pytest.fixture
-def make_user(db_session):
+def operator(db_session):
+    """A platform admin standing for whoever set the test's world up (grants roles)."""
+    made = []
+
+    def get(city):
+        if not made:
+            made.append(
+                User(
+                    email="operator@example.org",
+                    password_hash="-",
+                    city_id=city.id,
+                    is_platform_admin=True,
+                    email_verified_at=utcnow(),
+                )
+            )
+            db_session.add(made[0])
+            db_session.flush()
+        return made[0]
+
+    return get
+
+
+@pytest.fixture
+def make_user(db_session, operator):
     def make(
         city,
         email=None,
@@ -205,7 +228,7 @@ def make_user(db_session):
         db_session.add(user)
         db_session.flush()
         if role is not None:
-            cities.grant_role(db_session, user, user, role_city or city, role)
+            cities.grant_role(db_session, operator(city), user, role_city or city, role)
         return user
 
     return make

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy.exc import IntegrityError
 
 from app.console.blueprint import bp
 from app.console.campaign_input import CampaignInput
@@ -216,13 +215,9 @@ def new_campaign(city_slug: str):
                 cover_image_url=form.cover_image_url.data or None,
                 **typed.service_values(),
             )
-        except Invalid as error:
+        except (Invalid, Conflict) as error:
             db.session.rollback()
             errors = _sort_errors(form, error)
-        except IntegrityError:
-            # Someone created a campaign with this address a moment ago.
-            db.session.rollback()
-            form.slug.errors = [*form.slug.errors, _("This address is already taken.")]
         else:
             if not typed.has_errors:
                 db.session.commit()

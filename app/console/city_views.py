@@ -4,7 +4,6 @@ import logging
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy.exc import IntegrityError
 
 from app import cities
 from app.console.blueprint import bp
@@ -55,11 +54,6 @@ def new_city():
         db.session.rollback()
         field_errors(form, error)
         return _form_page(form, status=error.status)
-    except IntegrityError:
-        # The same address was taken a moment ago by someone else.
-        db.session.rollback()
-        form.slug.errors = [*form.slug.errors, _("This address is already taken.")]
-        return _form_page(form, status=409)
     db.session.commit()
     log.info("city created", extra={"city": city.slug, "user_id": actor().id})
     flash(_("The city %(name)s is created.", name=city.name), "success")

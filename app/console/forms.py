@@ -18,13 +18,12 @@ from wtforms.validators import DataRequired, Length, NoneOf, Optional, Regexp, V
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.console.labels import ROLE_NAMES
+from campaigns.service import RESERVED_SLUGS
 from i18n import LANGUAGES, _l
 
 #: Lower-case letters and digits in words joined by single hyphens, as in web addresses.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MESSAGE = _l("Use lower-case letters, digits and single hyphens.")
-#: Campaign addresses the console's own pages use.
-RESERVED_CAMPAIGN_SLUGS = ("new",)
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -100,7 +99,7 @@ class NewCampaignForm(CampaignForm):
         _l("Web address"),
         validators=[
             NoneOf(
-                RESERVED_CAMPAIGN_SLUGS,
+                sorted(RESERVED_SLUGS),
                 message=_l("This address is used by the console itself. Choose another one."),
             )
         ],

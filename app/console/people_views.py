@@ -15,10 +15,10 @@ from app.console.blueprint import bp
 from app.console.forms import FindAccountForm, GrantRoleForm
 from app.console.labels import ROLE_NAMES
 from app.console.scoping import actor, console_city
-from app.errors import NotAllowed, NotFound
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import City, Role, User
-from app.policy import ensure
+from app.policy import can, ensure
 from i18n import _
 
 log = logging.getLogger("livinglab.console")
@@ -51,17 +51,8 @@ def _to_people(city: City):
 
 
 def _may_switch_account(person: User, city: City) -> bool:
-    """Whether this page may disable or enable the person's account.
-
-    Only accounts whose home city is this city, never one's own (that would lock one out),
-    and a platform administrator's only by another platform administrator.
-    """
-    me = actor()
-    return (
-        person.city_id == city.id
-        and person.id != me.id
-        and (me.is_platform_admin or not person.is_platform_admin)
-    )
+    """Whether this page offers to disable or enable the account (policy ``account.switch``)."""
+    return person.city_id == city.id and can(actor(), "account.switch", person)
 
 
 @bp.get("/<city_slug>/people")
@@ -107,7 +98,12 @@ def revoke_role(city_slug: str, user_id: int, role: str):
     person = db.session.get(User, user_id)
     if role not in ROLE_VALUES or person is None or Role(role) not in person.roles_in(city.id):
         raise NotFound()
-    cities.revoke_role(db.session, person, city, Role(role))
+    try:
+        cities.revoke_role(db.session, actor(), person, city, Role(role))
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return _to_people(city)
     db.session.commit()
     log.info(
         "role revoked",
@@ -145,9 +141,7 @@ def _switch_account(city_slug: str, user_id: int, disabled: bool):
     person = db.session.get(User, user_id)
     if person is None or person.city_id != city.id:
         raise NotFound()
-    if not _may_switch_account(person, city):
-        raise NotAllowed(_("You cannot disable or enable this account."))
-    accounts.set_disabled(db.session, person, disabled)
+    accounts.set_disabled(db.session, actor(), person, disabled)
     db.session.commit()
     log.info(
         "account disabled" if disabled else "account enabled",

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from app.accounts import CODE_ATTEMPTS
+from app.accounts import CODE_ATTEMPTS, set_disabled
 from app.db import utcnow
-from app.models import AccessToken, User
+from app.models import AccessToken, Role, User
 from tests.api.helpers import assert_problem, last_code, mails_to
 from tests.conftest import PASSWORD
 
@@ -256,14 +256,12 @@ def test_missing_or_malformed_tokens_are_401(client, authorization):
 
 
 def test_expired_token_and_disabled_account_are_401(client, db_session, lyon, make_user, bearer):
-    from app.accounts import set_disabled
-
     user = make_user(lyon)
     headers = bearer(user)
     with time_machine.travel(utcnow() + timedelta(days=2)):
         assert_problem(client.get("/api/v1/me", headers=headers), 401)
     fresh = bearer(user)
-    set_disabled(db_session, user, True)
+    set_disabled(db_session, make_user(lyon, role=Role.ADMIN), user, True)
     db_session.commit()
     assert_problem(client.get("/api/v1/me", headers=fresh), 401)
     assert sign_in(client, user.email).status_code == 401

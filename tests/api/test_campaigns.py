@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from app.db import utcnow
 from app.models import Role
@@ -198,3 +199,63 @@ def test_etag_gives_304_until_something_changes(
 
 def test_campaigns_need_a_token(client):
     assert_problem(client.get("/api/v1/campaigns"), 401)
+
+
+def test_the_list_follows_every_change_at_once(
+    client, db_session, lyon, moderator, make_user, make_campaign, bearer
+):
+    """Answers are served from a cache; none of it may ever be stale."""
+    headers = bearer(make_user(lyon), **{"Accept-Language": "en"})
+    first = make_campaign(slug="first")
+    assert [c["slug"] for c in client.get("/api/v1/campaigns", headers=headers).json["items"]] == [
+        "first"
+    ]
+    make_campaign(slug="second")
+    listed = client.get("/api/v1/campaigns", headers=headers).json["items"]
+    assert [c["slug"] for c in listed] == ["second", "first"]
+    service.update_campaign(db_session, moderator, first, title={"fr": "Neu", "en": "Renamed"})
+    db_session.commit()
+    listed = client.get("/api/v1/campaigns", headers=headers).json["items"]
+    assert listed[1]["title"] == "Renamed"
+    service.archive_campaign(db_session, moderator, first)
+    db_session.commit()
+    listed = client.get("/api/v1/campaigns", headers=headers).json["items"]
+    assert [c["slug"] for c in listed] == ["second"]
+    # Another language is another answer.
+    french = client.get("/api/v1/campaigns", headers={**headers, "Accept-Language": "fr"})
+    assert french.json["items"][0]["title"] == "Titre second"
+
+
+def test_the_current_phase_moves_on_with_time(client, lyon, make_user, make_campaign, bearer):
+    now = utcnow()
+    make_campaign(
+        slug="phased",
+        phases=[
+            {
+                "title": {"fr": "Avant"},
+                "starts_at": now - timedelta(days=1),
+                "ends_at": now + timedelta(hours=1),
+            },
+            {
+                "title": {"fr": "Après"},
+                "starts_at": now + timedelta(hours=1),
+                "ends_at": now + timedelta(days=5),
+            },
+        ],
+    )
+    headers = bearer(make_user(lyon))
+    listed = client.get("/api/v1/campaigns", headers=headers)
+    detail = client.get("/api/v1/campaigns/phased", headers=headers)
+    assert listed.json["items"][0]["current_phase"]["title"] == "Avant"
+    assert detail.json["current_phase"]["title"] == "Avant"
+    with time_machine.travel(now + timedelta(hours=2)):
+        later = client.get(
+            "/api/v1/campaigns", headers={**headers, "If-None-Match": listed.headers["ETag"]}
+        )
+        later_detail = client.get(
+            "/api/v1/campaigns/phased",
+            headers={**headers, "If-None-Match": detail.headers["ETag"]},
+        )
+    assert later.status_code == 200 and later.json["items"][0]["current_phase"]["title"] == "Après"
+    assert later_detail.status_code == 200
+    assert later_detail.json["current_phase"]["title"] == "Après"

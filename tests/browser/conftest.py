@@ -94,6 +94,14 @@ def _seed() -> None:
         enabled_locales=["fr", "en"],
     )
     password_hash = hash_password(PASSWORD)
+    operator = User(
+        email="operator@example.org",
+        password_hash="-",
+        city_id=lyon.id,
+        is_platform_admin=True,
+        email_verified_at=utcnow(),
+    )
+    db.session.add(operator)
     for email, role in ((MODERATOR, Role.MODERATOR), (RESIDENT, None)):
         person = User(
             email=email,
@@ -105,7 +113,7 @@ def _seed() -> None:
         db.session.add(person)
         db.session.flush()
         if role:
-            cities.grant_role(db.session, person, person, lyon, role)
+            cities.grant_role(db.session, operator, person, lyon, role)
     db.session.commit()
 
 

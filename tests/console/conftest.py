@@ -40,7 +40,7 @@ def password_hash():
 
 
 @pytest.fixture
-def make_person(db_session, password_hash):
+def make_person(db_session, password_hash, operator):
     """A verified account with PASSWORD, and maybe a role (granted through the service)."""
 
     def make(city, email, role=None, role_city=None, platform_admin=False, locale=None):
@@ -56,7 +56,7 @@ def make_person(db_session, password_hash):
         db_session.add(person)
         db_session.flush()
         if role is not None:
-            cities.grant_role(db_session, person, person, role_city or city, role)
+            cities.grant_role(db_session, operator(city), person, role_city or city, role)
         return person
 
     return make

@@ -220,7 +220,7 @@ SLUG_RULE = "Use lower-case letters, digits and single hyphens."
             {"cover_image_url": "http://images.example.org/a.jpg"},
             "cover_image_url",
             "cover_image_url-errors",
-            "Use an https:// address.",
+            "Use an https:// address of at most 500 characters.",
         ),
         (
             {"cover_image_url": "https://images.example.org/" + "a" * 500},

@@ -93,7 +93,7 @@ def test_someone_who_lost_every_role_is_shown_nothing_of_the_city(
     sign_in(client, people["moderator"])
     assert client.get("/console/lyon/campaigns/block-7").status_code == 200
     moderator = people["moderator"]
-    cities.revoke_role(db_session, moderator, moderator.city, Role.MODERATOR)
+    cities.revoke_role(db_session, people["admin"], moderator, moderator.city, Role.MODERATOR)
     db_session.commit()
     assert client.get("/console/lyon/campaigns/block-7").status_code == 404
     assert client.get("/console/lyon/campaigns").status_code == 404
@@ -101,7 +101,7 @@ def test_someone_who_lost_every_role_is_shown_nothing_of_the_city(
 
 def test_a_disabled_account_is_signed_out(client, people, db_session):
     sign_in(client, people["moderator"])
-    accounts.set_disabled(db_session, people["moderator"], True)
+    accounts.set_disabled(db_session, people["admin"], people["moderator"], True)
     db.session.commit()
     assert redirects_to_login(client.get("/console/"))
 
