@@ -204,8 +204,16 @@ def operator(db_session):
     return get
 
 
+@pytest.fixture(scope="session")
+def password_hash():
+    """Hashing is slow on purpose; accounts made with PASSWORD share one hash of it."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def make_user(db_session, operator):
+def make_user(db_session, operator, password_hash):
+    """An account (verified unless told otherwise), maybe with a role granted by the operator."""
+
     def make(
         city,
         email=None,
@@ -216,12 +224,13 @@ def make_user(db_session, operator):
         locale=None,
         password=PASSWORD,
     ):
+        email = email or f"user-{secrets.token_hex(4)}@example.org"
         user = User(
-            email=email or f"user-{secrets.token_hex(4)}@example.org",
-            password_hash=hash_password(password),
+            email=email,
+            password_hash=password_hash if password == PASSWORD else hash_password(password),
             city_id=city.id,
             locale=locale,
-            display_name="Test Person",
+            display_name=email.split("@")[0].replace(".", " ").title(),
             is_platform_admin=platform_admin,
             email_verified_at=utcnow() if verified else None,
         )

@@ -123,7 +123,9 @@ def _start(url, schema, log):
     if schema:
         env["PGOPTIONS"] = f"-csearch_path={schema}"
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "scheduler", "--lease-seconds", "3"],
+        # Renewed every 5 s: only a real 15 s stall hands the lead over (a legitimate failover,
+        # covered by the lease tests above); here one process must lead throughout.
+        [sys.executable, "-m", "flask", "scheduler", "--lease-seconds", "15"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -5,14 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from app import cities
 from app.accounts import issue_token
 from app.db import utcnow
 from app.extensions import login_manager
-from app.models import Role, TokenKind, User
-from app.passwords import hash_password
+from app.models import Role, TokenKind
 from campaigns import service
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -33,31 +30,19 @@ def client(new_client):
     return new_client()
 
 
-@pytest.fixture(scope="session")
-def password_hash():
-    """Hashing is slow on purpose; the console tests share one hash of PASSWORD."""
-    return hash_password(PASSWORD)
-
-
 @pytest.fixture
-def make_person(db_session, password_hash, operator):
-    """A verified account with PASSWORD, and maybe a role (granted through the service)."""
+def make_person(make_user):
+    """A verified account with PASSWORD at a given address, and maybe a role."""
 
     def make(city, email, role=None, role_city=None, platform_admin=False, locale=None):
-        person = User(
+        return make_user(
+            city,
             email=email,
-            password_hash=password_hash,
-            city_id=city.id,
-            display_name=email.split("@")[0].title(),
+            role=role,
+            role_city=role_city,
+            platform_admin=platform_admin,
             locale=locale,
-            is_platform_admin=platform_admin,
-            email_verified_at=utcnow(),
         )
-        db_session.add(person)
-        db_session.flush()
-        if role is not None:
-            cities.grant_role(db_session, operator(city), person, role_city or city, role)
-        return person
 
     return make
 
