@@ -22,22 +22,24 @@ ACTORS = (
     "researcher",
     "other_moderator",
     "platform_admin",
+    # A console session without any role: someone whose roles were all taken away.
+    "resident",
 )
 
 
 def _expect(*outcomes) -> dict:
     """Outcomes in the order of ACTORS: anonymous, moderator, admin, staff, researcher,
-    another city's moderator, platform admin."""
+    another city's moderator, platform admin, a person without a role."""
     return dict(zip(ACTORS, outcomes, strict=True))
 
 
-EVERYONE = _expect(200, 200, 200, 200, 200, 200, 200)
-SIGNED_IN = _expect(TO_LOGIN, OK, OK, OK, OK, OK, OK)
-READ_CITY = _expect(TO_LOGIN, OK, OK, OK, OK, 404, OK)
-EDIT_CITY_CONTENT = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK)
-MANAGE_PEOPLE = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK)
-PLATFORM = _expect(TO_LOGIN, 403, 403, 403, 403, 403, OK)
-CITY_SETTINGS = _expect(TO_LOGIN, 403, 403, 403, 403, 404, OK)
+EVERYONE = _expect(200, 200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN = _expect(TO_LOGIN, OK, OK, OK, OK, OK, OK, OK)
+READ_CITY = _expect(TO_LOGIN, OK, OK, OK, OK, 404, OK, 404)
+EDIT_CITY_CONTENT = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK, 404)
+MANAGE_PEOPLE = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
+PLATFORM = _expect(TO_LOGIN, 403, 403, 403, 403, 403, OK, 403)
+CITY_SETTINGS = _expect(TO_LOGIN, 403, 403, 403, 403, 404, OK, 404)
 
 CAMPAIGN = "/console/lyon/campaigns/block-7"
 NEW_CAMPAIGN = {
@@ -61,21 +63,21 @@ ROUTES = {
     ("console.login", "POST"): (
         LOGIN,
         {"email": "nobody@example.org", "password": "not the password"},
-        _expect(*[401] * 7),
+        _expect(*[401] * 8),
     ),
-    ("console.logout", "POST"): ("/console/logout", {}, _expect(TO_LOGIN, *[TO_LOGIN] * 6)),
+    ("console.logout", "POST"): ("/console/logout", {}, _expect(*[TO_LOGIN] * 8)),
     ("console.dashboard", "GET"): ("/console/", None, SIGNED_IN),
     ("console.account", "GET"): ("/console/account", None, SIGNED_IN),
     ("console.change_language", "POST"): ("/console/account/language", {"locale": ""}, SIGNED_IN),
     ("console.change_password", "POST"): (
         "/console/account/password",
         {"current_password": "wrong password", "new_password": "a new password 2026"},
-        _expect(TO_LOGIN, *[422] * 6),
+        _expect(TO_LOGIN, *[422] * 7),
     ),
     ("console.revoke_session", "POST"): (
         "/console/account/sessions/999999/revoke",
         {},
-        _expect(TO_LOGIN, *[404] * 6),
+        _expect(TO_LOGIN, *[404] * 7),
     ),
     ("console.static", "GET"): ("/console/static/console.css", None, EVERYONE),
     ("console.list_campaigns", "GET"): ("/console/lyon/campaigns", None, READ_CITY),
@@ -123,7 +125,8 @@ ROUTES = {
     ("console.enable_account", "POST"): (
         "/console/lyon/people/{resident}/enable",
         {},
-        MANAGE_PEOPLE,
+        # The account is disabled first, so its own holder no longer has a session at all.
+        {**MANAGE_PEOPLE, "resident": TO_LOGIN},
     ),
 }
 
