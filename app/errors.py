@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from i18n import _l
@@ -134,6 +135,8 @@ def handle_http_exception(error: HTTPException):
         headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
         log.warning("rate limit hit", extra={"path": request.path, "limit": str(error.description)})
+    elif isinstance(error, CSRFError):
+        log.warning("csrf token refused", extra={"path": request.path})
     if not _wants_api():
         return _console_page(status, headers=headers)
     detail = None

@@ -1,11 +1,14 @@
 """The access policy: may this person do this to this object? Used by API and console alike."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from app.errors import NotAllowed, NotFound
 from app.models import City, Role, User
 from campaigns.models import Campaign, CampaignStatus
+
+log = logging.getLogger("livinglab.policy")
 
 CONSOLE_ROLES = frozenset(Role)
 EDITORS = frozenset({Role.MODERATOR, Role.ADMIN})
@@ -76,6 +79,10 @@ def ensure(user: User | None, action: str, target: Any = None) -> None:
     """Raise unless allowed: NotFound when the target is not even visible, else NotAllowed."""
     if can(user, action, target):
         return
+    log.warning(
+        "access denied",
+        extra={"action": action, "user_id": user.id if user else None, "target": repr(target)},
+    )
     visibility = VISIBILITY.get(type(target))
     if visibility and visibility != action and not can(user, visibility, target):
         raise NotFound()

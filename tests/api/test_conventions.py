@@ -7,6 +7,7 @@ import pytest
 
 from app.db import utcnow
 from app.models import Role
+from campaigns import service
 from client_api.pagination import encode_cursor
 from tests.api.helpers import assert_problem
 from tests.conftest import PASSWORD
@@ -228,3 +229,16 @@ def test_cursors_with_impossible_ids_are_refused(client, lyon, make_user, bearer
     cursor = encode_cursor(utcnow(), 10**30)
     response = client.get(f"/api/v1/campaigns?cursor={cursor}", headers=bearer(make_user(lyon)))
     assert "cursor" in assert_problem(response, 400)["errors"]
+
+
+def test_denials_and_csrf_refusals_are_logged(client, db_session, lyon, make_user, bearer, caplog):
+    moderator = make_user(lyon, role=Role.MODERATOR)
+    service.create_campaign(db_session, moderator, lyon, slug="draft", title={"fr": "Brouillon"})
+    db_session.commit()
+    resident = make_user(lyon)
+    with caplog.at_level(logging.WARNING, logger="livinglab"):
+        client.get("/api/v1/campaigns/draft", headers=bearer(resident))
+        client.post("/console/login", data={"email": "a@example.org", "password": "x"})
+    denied = [r for r in caplog.records if r.getMessage() == "access denied"]
+    assert [(r.action, r.user_id) for r in denied] == [("campaign.read", resident.id)]
+    assert "csrf token refused" in [r.getMessage() for r in caplog.records]

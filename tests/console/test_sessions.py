@@ -1,6 +1,11 @@
 """Signing in and out of the console (SECURITY.md, tests 8 and 12)."""
 
+from datetime import timedelta
+
+import time_machine
+
 from app import accounts, cities
+from app.db import utcnow
 from app.extensions import db
 from app.models import Role
 from tests.conftest import PASSWORD
@@ -128,3 +133,24 @@ def test_console_forms_work_over_https(new_client, people):
     response = client.post(LOGIN, data=data, base_url=site, headers={"Referer": f"{site}{LOGIN}"})
     assert response.status_code == 302
     assert response.location == "/console/"
+
+
+def test_an_idle_session_ends(app, client, people):
+    sign_in(client, people["moderator"])
+    idle = timedelta(minutes=app.config["CONSOLE_IDLE_MINUTES"])
+    with time_machine.travel(utcnow() + idle + timedelta(minutes=1)):
+        assert redirects_to_login(client.get("/console/"))
+
+
+def test_use_keeps_a_session_alive_but_not_past_its_lifetime(app, client, people):
+    sign_in(client, people["moderator"])
+    start = utcnow()
+    step = timedelta(minutes=app.config["CONSOLE_IDLE_MINUTES"] - 5)
+    lifetime = timedelta(hours=app.config["CONSOLE_MAX_HOURS"])
+    moment = start + step
+    while moment < start + lifetime:
+        with time_machine.travel(moment):
+            assert client.get("/console/").status_code == 200, moment - start
+        moment += step
+    with time_machine.travel(moment):
+        assert redirects_to_login(client.get("/console/"))
