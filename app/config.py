@@ -33,7 +33,6 @@ def from_environment() -> dict:
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 30),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "MAIL_SINK": os.environ.get("MAIL_SINK", "log"),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", "Living Lab <no-reply@localhost>"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
