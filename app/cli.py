@@ -8,9 +8,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import demo, scheduler
+from app.accounts import find_user_by_email
 from app.cities import create_city, get_city
 from app.db import utcnow
-from app.errors import Problem
+from app.errors import NotFound, Problem
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problems
@@ -43,7 +44,12 @@ def create_admin(email: str, city_slug: str, password: str):
     problems = password_problems(password, email)
     if problems:
         raise click.ClickException(" ".join(problems))
-    city = get_city(db.session, city_slug)
+    if find_user_by_email(db.session, email) is not None:
+        raise click.ClickException(f"An account with {email} exists already.")
+    try:
+        city = get_city(db.session, city_slug)
+    except NotFound:
+        raise click.ClickException(f"There is no city {city_slug!r}; create it first.") from None
     db.session.add(
         User(
             email=email.strip().lower(),

@@ -53,14 +53,17 @@ def _set_headers(response):
     headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Over https Flask-WTF refuses a console form posted without a same-origin Referer, so
+    # console pages send it to their own origin (never elsewhere); the API sends none.
+    console = request.path.startswith("/console")
+    headers.setdefault("Referrer-Policy", "same-origin" if console else "no-referrer")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Anything answered to a signed-in person is personal: no shared or disk caches.
     signed_in = g.get("user") is not None
-    if signed_in or request.authorization or request.path.startswith("/console"):
+    if signed_in or request.authorization or console:
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Authorization")
     elif "Cache-Control" not in headers:

@@ -1,9 +1,9 @@
-"""Marshmallow fields for translated content."""
+"""Marshmallow fields that show translated content in the reader's language."""
 
 from flask import g
-from marshmallow import ValidationError, fields
+from marshmallow import fields
 
-from i18n import LOCALES, _l, current_locale
+from i18n import current_locale
 from i18n.content import pick
 
 
@@ -30,24 +30,3 @@ class ContentLanguage(fields.Field):
     def serialize(self, attr, obj, accessor=None, **kwargs):
         _text, locale = pick(getattr(obj, self.source), current_locale(), _city_default(obj))
         return locale
-
-
-class Translations(fields.Dict):
-    """Input: locale → text, for the programme's locales only."""
-
-    def __init__(self, max_length: int = 20_000, **kwargs):
-        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
-        self.max_length = max_length
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        result = super()._deserialize(value, attr, data, **kwargs)
-        unknown = sorted(set(result) - set(LOCALES))
-        if unknown:
-            raise ValidationError(
-                str(_l("Unknown language: %(locales)s", locales=", ".join(unknown)))
-            )
-        if any(len(text) > self.max_length for text in result.values()):
-            raise ValidationError(
-                str(_l("Longer than the maximum length of %(max)d.", max=self.max_length))
-            )
-        return result

@@ -73,3 +73,13 @@ def test_first_city_and_admin_of_a_new_deployment(app, db_session):
     assert result.exit_code == 0, result.output
     admin = db_session.scalar(sa.select(User).where(User.email == "root@example.org"))
     assert admin.is_platform_admin and admin.email_verified_at is not None
+    again = runner.invoke(
+        args=["accounts", "create-admin", "--email", "root@example.org", "--city", "santiago"],
+        input="a long admin passphrase\na long admin passphrase\n",
+    )
+    assert again.exit_code == 1 and "exists already" in again.output
+    nowhere = runner.invoke(
+        args=["accounts", "create-admin", "--email", "new@example.org", "--city", "atlantis"],
+        input="a long admin passphrase\na long admin passphrase\n",
+    )
+    assert nowhere.exit_code == 1 and "no city 'atlantis'" in nowhere.output

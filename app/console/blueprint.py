@@ -37,12 +37,3 @@ def _identify():
     # Sets g.user for the locale selector and headers; views still decide who may enter.
     if current_user.is_authenticated:
         g.user = current_user._get_current_object()
-
-
-@bp.after_request
-def _send_referrer_to_ourselves(response):
-    # Over HTTPS, Flask-WTF refuses a form post whose Referer is missing or foreign. The app-wide
-    # "no-referrer" would make browsers drop it from our own forms, so console pages send it to
-    # their own origin only (never to other sites). This runs before the app-wide headers.
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
