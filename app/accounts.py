@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import Invalid, NotAllowed, NotFound, Unauthorized
-from app.mail import queue_mail
 from app.models import AccessToken, City, CodePurpose, EmailCode, TokenKind, User
 from app.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.policy import ensure
 from i18n import _
+from notifications.service import notify
 
 log = logging.getLogger("livinglab.accounts")
 
@@ -66,9 +66,8 @@ def _issue_code(session: Session, user: User, purpose: CodePurpose, now: datetim
             expires_at=now + CODE_LIFETIME,
         )
     )
-    queue_mail(
-        session, user, purpose.value, code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60)
-    )
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    notify(session, [user], f"account.{purpose.value}", {"code": code, "minutes": minutes})
     return code
 
 
@@ -153,7 +152,7 @@ def sign_up(
         if existing.email_verified_at is None:
             _issue_code(session, existing, CodePurpose.VERIFY_EMAIL, now)
         else:
-            queue_mail(session, existing, "account_exists")
+            notify(session, [existing], "account.exists", {})
 
 
 def resend_verification(session: Session, email: str, now: datetime | None = None) -> None:

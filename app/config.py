@@ -18,6 +18,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def from_environment() -> dict:
     """Every setting Living Lab reads, documented in the README under Configuration."""
     return {
@@ -32,10 +36,34 @@ def from_environment() -> dict:
         "CONSOLE_MAX_HOURS": _int("CONSOLE_MAX_HOURS", 12),
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 30),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
-        "MAIL_SINK": os.environ.get("MAIL_SINK", "log"),
+        # Email: sent over SMTP when SMTP_HOST is set, otherwise only logged (or, with
+        # MAIL_SINK=console, printed, as `make run` does).
+        "MAIL_SINK": os.environ.get("MAIL_SINK")
+        or ("smtp" if os.environ.get("SMTP_HOST") else "log"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        #: "starttls" (upgrade on the submission port), "tls" (implicit, port 465) or "none".
+        "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", "starttls"),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Living Lab <no-reply@localhost>"),
+        #: Where people reach this deployment: links in emails (unsubscribe) start with it.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Web Push: the VAPID private key (PEM, or base64url raw/DER as py_vapid reads it) and
+        # the contact sent to push services ("mailto:..."); the public key is derived if unset.
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT"),
+        # Firebase Cloud Messaging (HTTP v1): the project and a service-account JSON file.
+        "FCM_PROJECT_ID": os.environ.get("FCM_PROJECT_ID"),
+        "FCM_CREDENTIALS_FILE": os.environ.get("FCM_CREDENTIALS_FILE"),
+        "FCM_ENDPOINT": os.environ.get("FCM_ENDPOINT", "https://fcm.googleapis.com"),
+        # Seconds a push service may take to connect or answer; never more than 10.
+        "PUSH_TIMEOUT": min(_float("PUSH_TIMEOUT", 10.0), 10.0),
     }
 
 
@@ -61,4 +89,7 @@ FIXED = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "API_PAGE_SIZE": 20,
     "API_PAGE_SIZE_MAX": 100,
+    # Outbound calls reach only https on public addresses; tests that talk to local fake
+    # servers turn this on (http and loopback/private addresses), deployments never do.
+    "OUTBOUND_ALLOW_PRIVATE": False,
 }

@@ -1,4 +1,5 @@
-"""Demo data for a newcomer: two cities, a published campaign in each, one account per role."""
+"""Demo data for a newcomer: two cities, a published campaign in each, one account per role,
+residents following their city's campaign and an update published to its followers."""
 
 import secrets
 from datetime import timedelta
@@ -11,6 +12,8 @@ from app.db import utcnow
 from app.models import City, Role, User
 from app.passwords import hash_password
 from campaigns import service as campaigns
+from updates import publishing
+from updates import service as updates
 
 CITIES = [
     {
@@ -62,6 +65,27 @@ CAMPAIGNS = {
             "Tell us what matters to you.",
         },
         "phases": [({"de": "Umfrage", "en": "Survey"}, -10, 40)],
+    },
+}
+
+UPDATES = {
+    "lyon": {
+        "title": {"fr": "Premier atelier le 12 janvier", "en": "First workshop on 12 January"},
+        "body": {
+            "fr": "<p>Venez découvrir les scénarios de rénovation à la <strong>Maison de "
+            "quartier</strong>. Inscription dans l'application.</p>",
+            "en": "<p>Come and see the renovation scenarios at the <strong>community "
+            "centre</strong>. Register in the app.</p>",
+        },
+    },
+    "vienna": {
+        "title": {"de": "Infoabend zur Fernwärme", "en": "Information evening on district heating"},
+        "body": {
+            "de": "<p>Am Donnerstag beantworten die Wiener Netze Ihre Fragen im "
+            "<strong>Amtshaus</strong>.</p>",
+            "en": "<p>On Thursday, Wiener Netze answer your questions at the "
+            "<strong>district office</strong>.</p>",
+        },
     },
 }
 
@@ -118,4 +142,17 @@ def load(session: Session) -> list[tuple[str, str]]:
             session, platform_admin, by_slug[city_slug], phases=phases, **values
         )
         campaigns.publish_campaign(session, platform_admin, campaign)
+        residents = session.scalars(
+            sa.select(User).where(User.city_id == campaign.city_id, User.email.like("resident.%"))
+        )
+        for resident in residents:
+            campaigns.follow_campaign(session, resident, campaign.slug)
+        update = updates.create_update(
+            session,
+            platform_admin,
+            by_slug[city_slug],
+            campaign_id=campaign.id,
+            **UPDATES[city_slug],
+        )
+        publishing.publish_update(session, platform_admin, update)
     return credentials

@@ -12,6 +12,9 @@ from app.console import init_app as init_console
 from app.db import configure_sqlite, mark_writing_requests
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from client_api import init_app as init_api
+from notifications import init_app as init_notifications
+from notifications import models as _notification_tables  # noqa: F401  (known to migrations)
+from updates import models as _update_tables  # noqa: F401
 
 MIGRATIONS_DIR = INSTANCE_DIR.parent / "migrations"
 
@@ -59,5 +62,6 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     init_api(app)
     init_console(app)
+    init_notifications(app)
     cli.register(app)
     return app

@@ -1,46 +1,44 @@
-"""The shell's scheduled jobs: deliver the mail outbox, purge what has expired."""
+"""The shell's scheduled jobs: deliver the outbox, purge what has expired."""
 
 import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.mail import claim_due_mails, record_outcome, send
-from app.models import AccessToken, EmailCode, IdempotencyRecord, OutgoingMail
+from app.models import AccessToken, EmailCode, IdempotencyRecord
+from notifications.delivery import deliver_due
+from notifications.models import Delivery, DeliveryStatus, Notification
 
 log = logging.getLogger("livinglab.jobs")
 
 #: How long finished rows are kept before the purge removes them.
 KEEP_EXPIRED_TOKENS = timedelta(days=30)
 KEEP_IDEMPOTENCY = timedelta(days=1)
-KEEP_SENT_MAIL = timedelta(days=30)
+KEEP_DELIVERIES = timedelta(days=30)
+#: Notifications outside the inbox (codes, digests) hold one-time codes: kept only briefly.
+KEEP_UNLISTED = timedelta(days=1)
+KEEP_INBOX = timedelta(days=365)
+#: A delivery run stops after this many, so other jobs get their turn.
+DELIVERIES_PER_RUN = 5000
 
 
-def deliver_mail(session: Session, now: datetime | None = None) -> int:
-    """Send claimed mails one by one, committing each outcome; returns how many were sent."""
-    sink = current_app.config["MAIL_SINK"]
-    mails = claim_due_mails(session, now or utcnow())
-    session.commit()
-    sent = 0
-    for mail in mails:
-        try:
-            send(mail, sink)
-        except Exception as error:  # any sink failure is recorded and retried later
-            log.warning("mail failed", extra={"mail_id": mail.id, "error": type(error).__name__})
-            record_outcome(mail, utcnow(), repr(error))
-        else:
-            record_outcome(mail, utcnow(), None)
-            sent += 1
-        session.commit()
-    return sent
+def deliver_outbox(session: Session, now: datetime | None = None) -> int:
+    delivered = deliver_due(session, now, limit=DELIVERIES_PER_RUN)
+    if delivered:
+        log.info("outbox delivered", extra={"delivered": delivered})
+    return delivered
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> dict[str, int]:
     """Delete rows whose purpose has passed; returns counts per kind for the log."""
     now = now or utcnow()
+    finished = (DeliveryStatus.SENT, DeliveryStatus.DIGESTED, DeliveryStatus.CANCELLED)
+    undelivered = sa.select(Delivery.id).where(
+        Delivery.notification_id == Notification.id,
+        Delivery.status.not_in(finished),
+    )
     counts = {}
     for name, statement in {
         "access_tokens": sa.delete(AccessToken).where(
@@ -53,8 +51,18 @@ def purge_expired(session: Session, now: datetime | None = None) -> dict[str, in
         "idempotency_records": sa.delete(IdempotencyRecord).where(
             IdempotencyRecord.created_at < now - KEEP_IDEMPOTENCY
         ),
-        "outgoing_mails": sa.delete(OutgoingMail).where(
-            OutgoingMail.sent_at < now - KEEP_SENT_MAIL
+        "deliveries": sa.delete(Delivery).where(
+            Delivery.status.in_(finished), Delivery.created_at < now - KEEP_DELIVERIES
+        ),
+        "notifications": sa.delete(Notification).where(
+            sa.or_(
+                sa.and_(
+                    Notification.inbox_at.is_(None),
+                    Notification.created_at < now - KEEP_UNLISTED,
+                    ~sa.exists(undelivered),
+                ),
+                Notification.created_at < now - KEEP_INBOX,
+            )
         ),
     }.items():
         counts[name] = session.execute(statement).rowcount

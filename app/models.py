@@ -167,26 +167,6 @@ class EmailCode(Base):
         return f"<EmailCode {self.id} {self.purpose}>"
 
 
-class OutgoingMail(Base):
-    """An email waiting to be sent after the transaction that wrote it commits."""
-
-    __tablename__ = "outgoing_mails"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    to_address: Mapped[str] = mapped_column(sa.String(254), nullable=False)
-    subject: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
-    #: A worker holds the row until then; a crashed worker's claim lapses.
-    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
-    attempts: Mapped[int] = mapped_column(nullable=False, default=0)
-    sent_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
-    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-
-    def __repr__(self) -> str:
-        return f"<OutgoingMail {self.id}>"
-
-
 class IdempotencyRecord(Base):
     """The stored answer to a create, replayed when a client retries with the same key."""
 

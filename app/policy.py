@@ -7,11 +7,14 @@ from typing import Any
 from app.errors import NotAllowed, NotFound
 from app.models import City, Role, User
 from campaigns.models import Campaign, CampaignStatus
+from updates.models import Update, UpdateStatus
 
 log = logging.getLogger("livinglab.policy")
 
 CONSOLE_ROLES = frozenset(Role)
 EDITORS = frozenset({Role.MODERATOR, Role.ADMIN})
+#: Who writes and publishes a city's updates.
+PUBLISHERS = frozenset({Role.STAFF, Role.ADMIN})
 
 
 def _roles(user: User | None, city_id: int) -> set[Role]:
@@ -54,6 +57,19 @@ def _read_campaign(user: User | None, campaign: Campaign) -> bool:
     )
 
 
+def _read_update(user: User | None, update: Update) -> bool:
+    """Residents read their own city's published updates; a campaign's only while it is live.
+
+    Staff preview drafts in the console (``update.manage``), not through the app.
+    """
+    return (
+        user is not None
+        and user.city_id == update.city_id
+        and update.status == UpdateStatus.PUBLISHED
+        and (update.campaign is None or update.campaign.status == CampaignStatus.PUBLISHED)
+    )
+
+
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
@@ -64,10 +80,14 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "campaign.list_all": _any_role(CONSOLE_ROLES),
     "campaign.create": _any_role(EDITORS),
     "campaign.edit": _any_role(EDITORS),
+    "update.read": _read_update,
+    "update.manage": _any_role(PUBLISHERS),
+    # The outbox of a city: delivery counts and dead letters, which staff may send again.
+    "notifications.manage": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
 }
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".
-VISIBILITY = {Campaign: "campaign.read", City: "console.enter"}
+VISIBILITY = {Campaign: "campaign.read", City: "console.enter", Update: "update.read"}
 
 
 def can(user: User | None, action: str, target: Any = None) -> bool:

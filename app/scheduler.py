@@ -23,6 +23,8 @@ from app import jobs
 from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
+from notifications.digest import send_digests
+from updates.jobs import publish_due
 
 log = logging.getLogger("livinglab.scheduler")
 
@@ -31,7 +33,10 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 
 #: name → (function taking the session, APScheduler trigger arguments)
 JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
-    "mail.deliver": (jobs.deliver_mail, {"trigger": "interval", "seconds": 10}),
+    "notifications.deliver": (jobs.deliver_outbox, {"trigger": "interval", "seconds": 5}),
+    "updates.publish": (publish_due, {"trigger": "interval", "seconds": 30}),
+    # How late after 08:00 local time a digest may leave.
+    "notifications.digest": (send_digests, {"trigger": "interval", "minutes": 1}),
     "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
 }
 

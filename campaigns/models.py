@@ -79,3 +79,20 @@ class CampaignPhase(Base):
 
     def __repr__(self) -> str:
         return f"<CampaignPhase {self.campaign_id}#{self.position}>"
+
+
+class CampaignFollow(Base):
+    """A resident following a campaign: its updates reach them."""
+
+    __tablename__ = "campaign_follows"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<CampaignFollow {self.user_id} {self.campaign_id}>"

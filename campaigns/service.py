@@ -11,9 +11,9 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import City, User
 from app.policy import ensure
-from campaigns.models import Campaign, CampaignPhase, CampaignStatus
+from campaigns.models import Campaign, CampaignFollow, CampaignPhase, CampaignStatus
 from i18n import _
-from i18n.content import cleaned
+from i18n.content import cleaned, translation_problems
 
 #: Addresses the console's own pages use under a city's campaigns.
 RESERVED_SLUGS = frozenset({"new"})
@@ -101,14 +101,9 @@ def _check_translations(city: City, values: dict[str, dict], errors: dict) -> di
         if field not in values:
             continue
         texts = cleaned(values[field])
-        unknown = sorted(set(texts) - set(city.enabled_locales))
-        if unknown:
-            errors[field] = [
-                _("Not a language of this city: %(locales)s", locales=", ".join(unknown))
-            ]
-        too_long = [loc for loc, text in texts.items() if len(text) > MAX_LENGTH[field]]
-        if too_long:
-            errors[field] = [_("Longer than the maximum length of %(max)d.", max=MAX_LENGTH[field])]
+        problems = translation_problems(texts, city.enabled_locales, MAX_LENGTH[field])
+        if problems:
+            errors[field] = problems
         result[field] = texts
     if "title" in result and not result["title"].get(city.default_locale):
         errors["title"] = [_("A title in the city's main language is required.")]
@@ -231,5 +226,50 @@ def archive_campaign(
     campaign.status = CampaignStatus.ARCHIVED
     campaign.archived_at = now
     campaign.updated_at = now
+    session.flush()
+    return campaign
+
+
+# --- following ------------------------------------------------------------------------------
+
+
+def _followable(session: Session, user: User, slug: str) -> Campaign:
+    """A published campaign of the person's own city; drafts and archives read as not found."""
+    campaign = get_campaign(session, user, user.city, slug)
+    if campaign.status != CampaignStatus.PUBLISHED:
+        raise NotFound()
+    return campaign
+
+
+def _follows(session: Session, user: User, campaign: Campaign) -> bool:
+    return session.get(CampaignFollow, {"user_id": user.id, "campaign_id": campaign.id}) is not None
+
+
+def is_following(session: Session, user: User, slug: str) -> bool:
+    """Whether the person follows a published campaign of their city."""
+    return _follows(session, user, _followable(session, user, slug))
+
+
+def follow_campaign(session: Session, user: User, slug: str) -> Campaign:
+    """Follow a campaign: its updates reach the person. Following twice changes nothing."""
+    campaign = _followable(session, user, slug)
+    if _follows(session, user, campaign):
+        return campaign
+    try:
+        with session.begin_nested():
+            session.add(CampaignFollow(user_id=user.id, campaign_id=campaign.id))
+    except IntegrityError:
+        pass  # followed a moment ago by a concurrent request: the outcome is the same
+    return campaign
+
+
+def unfollow_campaign(session: Session, user: User, slug: str) -> Campaign:
+    """Stop following; unfollowing a campaign one does not follow changes nothing."""
+    campaign = _followable(session, user, slug)
+    session.execute(
+        sa.delete(CampaignFollow).where(
+            CampaignFollow.user_id == user.id, CampaignFollow.campaign_id == campaign.id
+        )
+    )
     session.flush()
     return campaign

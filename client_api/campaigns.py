@@ -2,6 +2,7 @@
 
 from flask import g
 from flask.views import MethodView
+from marshmallow import Schema, fields
 
 from app.extensions import db
 from campaigns import service
@@ -50,3 +51,35 @@ class CampaignDetail(MethodView):
         campaign = service.get_campaign(db.session, g.user, g.city, slug)
         key = ("campaign", *service.campaign_version(campaign))
         return cached_json(blp, key, lambda: CampaignDetailOut().dump(campaign))
+
+
+class FollowOut(Schema):
+    following = fields.Boolean(
+        required=True, metadata={"description": "Whether the campaign's updates reach me."}
+    )
+
+
+@blp.route("/campaigns/<slug>/follow", endpoint="follow_campaign")
+class CampaignFollowing(MethodView):
+    @signed_in
+    @blp.etag
+    @blp.response(200, FollowOut)
+    def get(self, slug):
+        """Whether I follow a published campaign of my city."""
+        return {"following": service.is_following(db.session, g.user, slug)}
+
+    @signed_in
+    @blp.response(200, FollowOut)
+    def put(self, slug):
+        """Follow a campaign: its updates appear in my news and notify me. Idempotent."""
+        service.follow_campaign(db.session, g.user, slug)
+        db.session.commit()
+        return {"following": True}
+
+    @signed_in
+    @blp.response(200, FollowOut)
+    def delete(self, slug):
+        """Stop following a campaign. Idempotent."""
+        service.unfollow_campaign(db.session, g.user, slug)
+        db.session.commit()
+        return {"following": False}

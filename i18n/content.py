@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 
+from i18n import _
 from i18n.locales import DEFAULT_LOCALE
 
 Translations = dict[str, str]
@@ -41,3 +42,16 @@ def missing_locales(value: Mapping[str, str] | None, enabled: Iterable[str]) -> 
 def cleaned(value: Mapping[str, str] | None) -> Translations:
     """Drop empty translations and surrounding white space."""
     return {k: v.strip() for k, v in (value or {}).items() if v and v.strip()}
+
+
+def translation_problems(
+    texts: Mapping[str, str], enabled: Iterable[str], max_length: int
+) -> list[str]:
+    """What is wrong with a cleaned translated value for a city: a language it does not use,
+    or a text over ``max_length``; empty when nothing is."""
+    unknown = sorted(set(texts) - set(enabled))
+    if unknown:
+        return [_("Not a language of this city: %(locales)s", locales=", ".join(unknown))]
+    if any(len(text) > max_length for text in texts.values()):
+        return [_("Longer than the maximum length of %(max)d.", max=max_length)]
+    return []

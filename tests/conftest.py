@@ -4,6 +4,8 @@ once per run, each test inside a transaction that is rolled back."""
 import os
 import secrets
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,14 +16,14 @@ from flask import has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import cities
 from app.accounts import issue_token
-from app.db import utcnow
+from app.db import utcnow, write_intent
 from app.extensions import db, limiter
 from app.factory import create_app
-from app.models import Role, TokenKind, User
+from app.models import City, Role, TokenKind, User
 from app.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -64,6 +66,54 @@ def make_test_app(url: str, engine_options: dict, **extra):
     )
 
 
+@pytest.fixture
+def committed_app(tmp_path):
+    """An app on a database of its own, migrated, where commits are real: for tests of workers
+    and processes running at once (the suite's db.session is bound to its rolled-back test
+    database). ``SQLALCHEMY_DATABASE_URI`` and ``TEST_SCHEMA`` say where it is."""
+    url, options, schema = new_database(tmp_path, "own")
+    own = make_test_app(url, options, TEST_SCHEMA=schema)
+    with own.app_context():
+        flask_migrate.upgrade()
+    yield own
+    with own.app_context():
+        db.engine.dispose()
+    if schema:
+        drop_schema(url, schema)
+
+
+@contextmanager
+def session_of(app) -> Iterator[Session]:
+    """A session on ``app``'s own engine, inside its app context."""
+    with app.app_context(), Session(db.engine) as session:
+        yield session
+
+
+def city_with_people(session, count: int, **values) -> tuple[City, list[User]]:
+    """Lyon and ``count`` confirmed residents, committed: the world of concurrency tests."""
+    city = cities.create_city(
+        session,
+        slug="lyon",
+        name="Lyon",
+        timezone="Europe/Paris",
+        default_locale="fr",
+        enabled_locales=["fr"],
+    )
+    people = [
+        User(
+            email=f"p{i}@example.org",
+            password_hash="-",
+            city_id=city.id,
+            email_verified_at=utcnow(),
+            **values,
+        )
+        for i in range(count)
+    ]
+    session.add_all(people)
+    session.commit()
+    return city, people
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     url, options, schema = new_database(tmp_path_factory.mktemp("db"))
@@ -93,6 +143,8 @@ def db_connection(app):
     """
     with app.app_context():
         engine = db.engine
+    # A request of an earlier test may have left its write intent in this thread: start clean.
+    write_intent.set(False)
     connection = engine.connect()
     outer = connection.begin()
     try:
@@ -135,14 +187,22 @@ def db_session(app, db_connection):
         db.session = original
 
 
+#: (host, port) of the SMTP servers tests run on loopback (tests/notifications/conftest.py):
+#: the only mail servers a test may reach.
+TEST_SMTP_SERVERS: set[tuple[str, int]] = set()
+
+
 @pytest.fixture(autouse=True)
 def no_real_mail(monkeypatch):
     """Fail any test that tries to reach a real mail server."""
+    connect = smtplib.SMTP.connect
 
-    def refuse(*_args, **_kwargs):
-        raise AssertionError("a test tried to send real email")
+    def guarded(self, host="localhost", port=0, source_address=None):
+        if (host, port) not in TEST_SMTP_SERVERS:
+            raise AssertionError("a test tried to send real email")
+        return connect(self, host, port, source_address)
 
-    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
 
 
 @pytest.fixture

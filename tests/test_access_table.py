@@ -16,7 +16,11 @@ from app.db import utcnow
 from app.extensions import db, limiter
 from app.models import Role, TokenKind
 from campaigns import service
+from notifications.models import PushDevice, PushPlatform
+from notifications.unsubscribe import make_token
 from tests.conftest import PASSWORD
+from updates import publishing
+from updates import service as updates
 
 PEOPLE = (
     "anonymous",
@@ -81,6 +85,14 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", "api_docs.show_docs"): Case("/api/v1/docs", everyone(200)),
     ("GET", "api_docs.docs_static"): Case("/api/v1/docs/static/swagger-ui.css", everyone(200)),
     ("GET", "index"): Case("/", everyone(302)),
+    # --- email unsubscribe links: the signed token decides, never the caller ---------------
+    ("GET", "notifications.show_unsubscribe"): Case(
+        "/unsubscribe/{unsubscribe_token}", everyone(200)
+    ),
+    ("POST", "notifications.unsubscribe"): Case("/unsubscribe/{unsubscribe_token}", everyone(200)),
+    ("POST", "notifications.resubscribe"): Case(
+        "/unsubscribe/{unsubscribe_token}/undo", everyone(200)
+    ),
     # --- the signed-in person's own things -----------------------------------------------
     ("POST", "accounts.sign_out"): Case("/api/v1/auth/sign-out", signed_in(204)),
     ("GET", "accounts.me"): Case("/api/v1/me", signed_in(200)),
@@ -100,10 +112,52 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", "campaigns.get_campaign"): Case(
         "/api/v1/campaigns/{published}", signed_in(200, other_moderator=404, platform_admin=404)
     ),
+    # Following: only published campaigns of the caller's home city.
+    ("GET", "campaigns.follow_campaign"): Case(
+        "/api/v1/campaigns/{published}/follow",
+        signed_in(200, other_moderator=404, platform_admin=404),
+    ),
+    ("PUT", "campaigns.follow_campaign"): Case(
+        "/api/v1/campaigns/{published}/follow",
+        signed_in(200, other_moderator=404, platform_admin=404),
+    ),
+    ("DELETE", "campaigns.follow_campaign"): Case(
+        "/api/v1/campaigns/{published}/follow",
+        signed_in(200, other_moderator=404, platform_admin=404),
+    ),
+    # --- news: published updates of the caller's home city, whatever their roles ----------
+    ("GET", "updates.list_updates"): Case("/api/v1/updates", signed_in(200)),
+    ("GET", "updates.get_update"): Case(
+        "/api/v1/updates/{update}", signed_in(200, other_moderator=404, platform_admin=404)
+    ),
+    # --- my notifications: always the caller's own inbox and settings ----------------------
+    ("GET", "inbox.list_notifications"): Case("/api/v1/notifications", signed_in(200)),
+    ("GET", "inbox.unread_count"): Case("/api/v1/notifications/unread-count", signed_in(200)),
+    # Nobody's notification: everyone is told it does not exist (own/others' in test_inbox).
+    ("POST", "inbox.mark_read"): Case("/api/v1/notifications/999999/read", signed_in(404)),
+    ("POST", "inbox.mark_all_read"): Case("/api/v1/notifications/read-all", signed_in(200)),
+    ("GET", "inbox.notification_settings"): Case("/api/v1/notifications/settings", signed_in(200)),
+    ("PATCH", "inbox.notification_settings"): Case(
+        "/api/v1/notifications/settings", signed_in(200), json={"timezone": "Europe/Vienna"}
+    ),
+    # --- my push devices -------------------------------------------------------------------
+    ("GET", "push.push_config"): Case("/api/v1/push/config", signed_in(200)),
+    ("GET", "push.push_devices"): Case("/api/v1/push-devices", signed_in(200)),
+    # No push service is set up in the test app, so a valid body is still refused (422).
+    ("POST", "push.push_devices"): Case(
+        "/api/v1/push-devices", signed_in(422), json={"platform": "fcm", "token": "t0ken"}
+    ),
+    # Only the resident owns this device; for everyone else it does not exist.
+    ("DELETE", "push.remove_push_device"): Case(
+        "/api/v1/push-devices/{resident_device_id}", signed_in(404, resident=204)
+    ),
 }
 
 #: Extra requests for routes whose answer depends on the object: drafts, other cities.
 EXTRA: list[tuple[str, str, Case]] = [
+    # A draft update is shown to nobody through the API (staff preview it in the console).
+    ("GET", "updates.get_update", Case("/api/v1/updates/{draft_update}", signed_in(404))),
+    ("PUT", "campaigns.follow_campaign", Case("/api/v1/campaigns/{draft}/follow", signed_in(404))),
     (
         "GET",
         "campaigns.get_campaign",
@@ -116,7 +170,7 @@ EXTRA: list[tuple[str, str, Case]] = [
 
 
 @pytest.fixture
-def world(db_session, lyon, vienna, make_user):
+def world(app, db_session, lyon, vienna, make_user):
     """Two cities, one person per role, a published and a draft campaign in Lyon."""
     people = {
         "resident": make_user(lyon, email="resident@example.org"),
@@ -135,6 +189,11 @@ def world(db_session, lyon, vienna, make_user):
     )
     service.publish_campaign(db_session, moderator, published)
     draft = service.create_campaign(db_session, moderator, lyon, slug="draft-1", title={"fr": "B"})
+    news = updates.create_update(db_session, people["staff"], lyon, title={"fr": "Travaux"})
+    draft_news = updates.create_update(db_session, people["staff"], lyon, title={"fr": "Bientôt"})
+    session = db_session()  # publishing renders notifications: in the app, on this session
+    with app.app_context():
+        publishing.publish_update(session, people["staff"], news)
     tokens = {
         name: issue_token(db_session, user, TokenKind.API, timedelta(days=1), "t", now)
         for name, user in people.items()
@@ -142,6 +201,16 @@ def world(db_session, lyon, vienna, make_user):
     spare = issue_token(db_session, people["resident"], TokenKind.API, timedelta(days=1), "s", now)
     db_session.commit()
     spare_id = find_token(db_session, spare, TokenKind.API).id
+    device = PushDevice(
+        user_id=people["resident"].id,
+        platform=PushPlatform.FCM,
+        address="resident-phone-token",
+        address_hash="a" * 64,
+    )
+    db_session.add(device)
+    db_session.commit()
+    with app.app_context():
+        unsubscribe_token = make_token(people["resident"].id, "update.published")
     return {
         "people": people,
         "tokens": tokens,
@@ -153,6 +222,10 @@ def world(db_session, lyon, vienna, make_user):
             "resident_token_id": spare_id,
             "moderator_id": moderator.id,
             "resident_id": people["resident"].id,
+            "update": news.id,
+            "draft_update": draft_news.id,
+            "unsubscribe_token": unsubscribe_token,
+            "resident_device_id": device.id,
         },
     }
 

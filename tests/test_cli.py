@@ -3,7 +3,9 @@
 import sqlalchemy as sa
 
 from app.models import City, User
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignFollow, CampaignStatus
+from notifications.models import Notification
+from updates.models import Update
 
 
 def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
@@ -16,6 +18,13 @@ def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
         sa.select(Campaign).where(Campaign.status == CampaignStatus.PUBLISHED)
     ).all()
     assert {c.city.slug for c in published} == {"lyon", "vienna"}
+    # Each city's resident follows its campaign and was told of its published update.
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(CampaignFollow)) == 2
+    assert set(db_session.scalars(sa.select(Update.status))) == {"published"}
+    told = db_session.scalars(
+        sa.select(User.email).join(Notification, Notification.user_id == User.id)
+    ).all()
+    assert sorted(told) == ["resident.lyon@example.org", "resident.vienna@example.org"]
     users = db_session.scalar(sa.select(sa.func.count(User.id)))
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output

@@ -1,4 +1,5 @@
-"""The scheduler: one leader at a time, jobs that are safe to run twice, mail that is never lost."""
+"""The scheduler: one leader at a time, jobs that are safe to run twice, an outbox that loses
+nothing (the outbox worker itself: tests/notifications/test_delivery.py)."""
 
 import os
 import signal
@@ -8,26 +9,24 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import flask_migrate
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app import scheduler
 from app.accounts import issue_token
 from app.db import utcnow
-from app.jobs import deliver_mail, purge_expired
-from app.mail import CLAIM_FOR, MAX_ATTEMPTS, claim_due_mails
-from app.models import AccessToken, OutgoingMail, SchedulerLease, TokenKind
-from tests.conftest import drop_schema, make_test_app, new_database
+from app.jobs import purge_expired
+from app.models import AccessToken, SchedulerLease, TokenKind
+from notifications.models import Delivery
+from notifications.service import notify
+from tests.conftest import city_with_people, session_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def queue(session, n=3):
-    for i in range(n):
-        session.add(OutgoingMail(to_address=f"p{i}@example.org", subject="Hi", body="Body"))
-    session.flush()
+    """Mails to ``n`` people, recorded as the product records them."""
+    _city, people = city_with_people(session, n)
+    notify(session, people, "account.exists", {})
 
 
 def test_only_one_holder_leads_until_the_lease_runs_out(db_session):
@@ -50,42 +49,6 @@ def test_released_lease_is_taken_at_once(db_session):
     assert scheduler.acquire_lease(db_session, "b", ttl)
 
 
-def test_delivery_sends_each_mail_once(app, db_session, caplog):
-    queue(db_session)
-    with app.app_context():
-        assert deliver_mail(db_session) == 3
-        assert deliver_mail(db_session) == 0
-    sent = db_session.scalars(sa.select(OutgoingMail)).all()
-    assert all(m.sent_at is not None and m.attempts == 1 for m in sent)
-    # The log names the mail, never its body (codes live there).
-    assert not any("Body" in str(r.__dict__) for r in caplog.records)
-
-
-def test_a_crashed_worker_loses_no_mail(db_session):
-    queue(db_session, 2)
-    now = utcnow()
-    claimed = claim_due_mails(db_session, now)
-    assert len(claimed) == 2
-    # Another worker sees nothing while the claim holds...
-    assert claim_due_mails(db_session, now + timedelta(seconds=1)) == []
-    # ...and everything once the crashed worker's claim lapses.
-    assert len(claim_due_mails(db_session, now + CLAIM_FOR + timedelta(seconds=1))) == 2
-
-
-def test_failing_sink_is_retried_then_given_up(app, db_session):
-    queue(db_session, 1)
-    app.config["MAIL_SINK"] = "nowhere"
-    try:
-        with app.app_context():
-            for _ in range(MAX_ATTEMPTS + 2):
-                deliver_mail(db_session, now=utcnow() + CLAIM_FOR * 2)
-    finally:
-        app.config["MAIL_SINK"] = "log"
-    mail = db_session.scalar(sa.select(OutgoingMail))
-    assert mail.sent_at is None and mail.attempts == MAX_ATTEMPTS
-    assert "nowhere" in mail.last_error
-
-
 def test_purge_removes_only_what_has_expired(db_session, lyon, make_user):
     user = make_user(lyon)
     now = utcnow()
@@ -94,22 +57,6 @@ def test_purge_removes_only_what_has_expired(db_session, lyon, make_user):
     counts = purge_expired(db_session, now)
     assert counts["access_tokens"] == 1
     assert db_session.scalars(sa.select(AccessToken.label)).all() == ["live"]
-
-
-@pytest.fixture
-def scheduler_database(tmp_path):
-    """A database of its own, committed for real, shared with scheduler subprocesses."""
-    url, options, schema = new_database(tmp_path, "sched")
-    app = make_test_app(url, options)
-    with app.app_context():
-        flask_migrate.upgrade()
-        app.extensions["sqlalchemy"].engine.dispose()
-    # The suite's db.session is bound to the main test database: use an engine of our own.
-    engine = sa.create_engine(url, **options)
-    yield engine, url, schema
-    engine.dispose()
-    if schema:
-        drop_schema(url, schema)
 
 
 def _start(url, schema, log):
@@ -133,9 +80,10 @@ def _start(url, schema, log):
     )
 
 
-def test_two_scheduler_processes_deliver_every_mail_exactly_once(scheduler_database, tmp_path):
-    engine, url, schema = scheduler_database
-    with Session(engine) as session:
+def test_two_scheduler_processes_deliver_every_mail_exactly_once(committed_app, tmp_path):
+    app = committed_app
+    url, schema = app.config["SQLALCHEMY_DATABASE_URI"], app.config["TEST_SCHEMA"]
+    with session_of(app) as session:
         queue(session, 5)
         session.commit()
     logs = [(tmp_path / f"s{i}.log").open("w") for i in range(2)]
@@ -144,16 +92,16 @@ def test_two_scheduler_processes_deliver_every_mail_exactly_once(scheduler_datab
         deadline = time.monotonic() + 60
         unsent = None
         while time.monotonic() < deadline:
-            with Session(engine) as session:
+            with session_of(app) as session:
                 unsent = session.scalar(
-                    sa.select(sa.func.count(OutgoingMail.id)).where(OutgoingMail.sent_at.is_(None))
+                    sa.select(sa.func.count(Delivery.id)).where(Delivery.sent_at.is_(None))
                 )
             if unsent == 0:
                 break
             time.sleep(0.5)
         assert unsent == 0
-        with Session(engine) as session:
-            attempts = session.scalars(sa.select(OutgoingMail.attempts)).all()
+        with session_of(app) as session:
+            attempts = session.scalars(sa.select(Delivery.attempts)).all()
             holders = session.scalars(sa.select(SchedulerLease.holder)).all()
         assert attempts == [1] * 5
         assert len(holders) == 1

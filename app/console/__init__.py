@@ -2,7 +2,14 @@
 
 from flask import Flask, redirect, url_for
 
-from app.console import campaign_views, city_views, people_views, session_views
+from app.console import (
+    campaign_views,
+    city_views,
+    delivery_views,
+    people_views,
+    session_views,
+    update_views,
+)
 from app.console.blueprint import bp
 from app.console.labels import ROLE_NAMES, STATUS_NAMES
 from app.extensions import login_manager
@@ -10,7 +17,14 @@ from app.policy import can
 from i18n import _l
 
 #: Modules whose routes are registered on ``bp`` when imported.
-VIEW_MODULES = (session_views, campaign_views, city_views, people_views)
+VIEW_MODULES = (
+    session_views,
+    campaign_views,
+    city_views,
+    people_views,
+    delivery_views,
+    update_views,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -5,16 +5,16 @@ Who may do what is decided by app.policy, through the campaign services and ``en
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app.console.blueprint import bp
 from app.console.campaign_input import CampaignInput
-from app.console.forms import CampaignForm, NewCampaignForm
+from app.console.forms import CampaignForm, NewCampaignForm, sort_errors
 from app.console.labels import CAMPAIGN_TEXT_LABELS
 from app.console.scoping import actor, console_city
+from app.console.translations import Shown, languages_missing, missing_by_field
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import City
@@ -23,28 +23,11 @@ from campaigns import service
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.service import MAX_LENGTH, TRANSLATED_FIELDS
 from i18n import LANGUAGES, _, current_locale
-from i18n.content import cleaned, missing_locales, pick
+from i18n.content import cleaned
 
 log = logging.getLogger("livinglab.console")
 
 STATUSES = tuple(CampaignStatus)
-
-
-@dataclass
-class Shown:
-    """A translated text as a reader in one language gets it, and the language it is in."""
-
-    text: str
-    locale: str | None
-
-    @classmethod
-    def of(cls, value: dict | None, locale: str, city: City) -> "Shown":
-        return cls(*pick(value, locale, city.default_locale))
-
-
-def _gaps(value: dict | None, enabled: list[str]) -> list[str]:
-    """Languages a text is not written in yet, once it is written in some language."""
-    return missing_locales(value, enabled) if cleaned(value) else []
 
 
 def missing_translations(campaign: Campaign) -> dict[str, list[str]]:
@@ -54,18 +37,21 @@ def missing_translations(campaign: Campaign) -> dict[str, list[str]]:
     alternative text counts whenever there is a cover.
     """
     enabled = campaign.city.enabled_locales
-    missing = {f: _gaps(getattr(campaign, f), enabled) for f in TRANSLATED_FIELDS}
-    missing["title"] = missing_locales(campaign.title, enabled)
-    if campaign.cover_image_url:
-        missing["cover_alt"] = missing_locales(campaign.cover_alt, enabled)
-    phase_gaps = {loc for phase in campaign.phases for loc in _gaps(phase.title, enabled)}
-    missing["phases"] = [loc for loc in enabled if loc in phase_gaps]
-    return {field: locales for field, locales in missing.items() if locales}
+    required = {"title", "cover_alt"} if campaign.cover_image_url else {"title"}
+    missing = missing_by_field(campaign, TRANSLATED_FIELDS, enabled, required)
+    # Languages some phase title lacks, once that title is written in any language.
+    phase_gaps = {
+        loc
+        for phase in campaign.phases
+        for loc in missing_by_field(phase, ["title"], enabled).get("title", [])
+    }
+    if phase_gaps:
+        missing["phases"] = languages_missing({"phases": list(phase_gaps)}, enabled)
+    return missing
 
 
 def _missing_anywhere(campaign: Campaign) -> list[str]:
-    gaps = {loc for locales in missing_translations(campaign).values() for loc in locales}
-    return [loc for loc in campaign.city.enabled_locales if loc in gaps]
+    return languages_missing(missing_translations(campaign), campaign.city.enabled_locales)
 
 
 def _languages_left_out(campaign: Campaign) -> list[str]:
@@ -162,20 +148,8 @@ def show_campaign(city_slug: str, slug: str):
 
 
 def _sort_errors(form, error: Invalid) -> dict[str, list[str]]:
-    """Service errors go next to their field; those of no field on this page go on top."""
-    shown = {*TRANSLATED_FIELDS, "phases"}
-    errors: dict[str, list[str]] = {}
-    for name, messages in (error.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and name != "csrf_token":
-            field.errors = [*field.errors, *messages]
-        elif name in shown:
-            errors[name] = list(messages)
-        else:
-            errors.setdefault("general", []).extend(messages)
-    if error.detail and not error.errors:
-        errors.setdefault("general", []).append(error.detail)
-    return errors
+    fields = {name: field for name, field in form._fields.items() if name != "csrf_token"}
+    return sort_errors(error, fields, {*TRANSLATED_FIELDS, "phases"})
 
 
 def _form_page(city, form, typed, errors=None, campaign=None, status=200):

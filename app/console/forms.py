@@ -1,12 +1,14 @@
 """Console forms (Flask-WTF: every form carries a CSRF token)."""
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    Field,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -18,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NoneOf, Optional, Regexp, V
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.console.labels import ROLE_NAMES
+from app.errors import Invalid
 from campaigns.service import RESERVED_SLUGS
 from i18n import LANGUAGES, _l
 
@@ -31,7 +34,7 @@ def _language_choices() -> list[SelectChoice]:
     return [SelectChoice(code, name, {"lang": code}) for code, name in LANGUAGES.items()]
 
 
-def _strip(value):
+def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
@@ -49,7 +52,7 @@ def _email_field(label) -> EmailField:
             Length(max=254, message=_l("An email address has at most 254 characters.")),
             _email_address,
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -89,7 +92,7 @@ class CampaignForm(FlaskForm):
             Optional(),
             Length(max=500, message=_l("A web address has at most 500 characters.")),
         ],
-        filters=[_strip],
+        filters=[strip],
         description=_l("An https:// address of a picture shown above the campaign in the app."),
     )
 
@@ -103,7 +106,7 @@ class NewCampaignForm(CampaignForm):
                 message=_l("This address is used by the console itself. Choose another one."),
             )
         ],
-        filters=[_strip],
+        filters=[strip],
         description=_l(
             "Part of the campaign's link, e.g. renovating-block-7. It cannot be changed later."
         ),
@@ -138,7 +141,7 @@ class CityForm(FlaskForm):
             DataRequired(message=_l("Enter the city's name.")),
             Length(max=200, message=_l("A name has at most 200 characters.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     # The service checks the choices, with its own messages.
     timezone = SelectField(_l("Time zone"), validate_choice=False)
@@ -162,7 +165,7 @@ class NewCityForm(CityForm):
             Length(max=64, message=_l("A web address has at most 64 characters.")),
             Regexp(SLUG_PATTERN, message=SLUG_MESSAGE),
         ],
-        filters=[_strip],
+        filters=[strip],
         description=_l("Used in links and by the app, e.g. lyon. It cannot be changed later."),
     )
 
@@ -182,3 +185,20 @@ class GrantRoleForm(FlaskForm):
 
 class FindAccountForm(FlaskForm):
     email = _email_field(_l("Email address"))
+
+
+def sort_errors(error: Invalid, fields: dict[str, Field], shown: Iterable[str]) -> dict:
+    """Place a service's errors: next to their form field, else beside a text the page shows
+    (``shown``), else on top under "general"; the page renders the returned dict."""
+    shown = set(shown)
+    errors: dict[str, list[str]] = {}
+    for name, messages in (error.errors or {}).items():
+        if name in fields:
+            fields[name].errors = [*fields[name].errors, *messages]
+        elif name in shown:
+            errors[name] = list(messages)
+        else:
+            errors.setdefault("general", []).extend(messages)
+    if error.detail and not error.errors:
+        errors.setdefault("general", []).append(error.detail)
+    return errors

@@ -4,29 +4,27 @@ import re
 
 import sqlalchemy as sa
 
-from app.models import OutgoingMail
+from app.models import User
+from notifications.models import Notification
+
+
+def mails_to(session, email: str) -> list[Notification]:
+    """Notifications recorded for the person with ``email``, oldest first (codes among them)."""
+    return list(
+        session.scalars(
+            sa.select(Notification)
+            .join(User, User.id == Notification.user_id)
+            .where(User.email == email)
+            .order_by(Notification.id)
+        )
+    )
 
 
 def last_code(session, email: str) -> str:
-    """The six-digit code in the newest mail to ``email`` (read from the outbox table)."""
-    mail = session.scalar(
-        sa.select(OutgoingMail)
-        .where(OutgoingMail.to_address == email)
-        .order_by(OutgoingMail.id.desc())
-        .limit(1)
-    )
-    assert mail is not None, f"no mail to {email}"
-    return re.search(r"\b(\d{6})\b", mail.body).group(1)
-
-
-def mails_to(session, email: str) -> list[OutgoingMail]:
-    return list(
-        session.scalars(
-            sa.select(OutgoingMail)
-            .where(OutgoingMail.to_address == email)
-            .order_by(OutgoingMail.id)
-        )
-    )
+    """The six-digit code in the newest notification to ``email`` (read from the table)."""
+    mails = mails_to(session, email)
+    assert mails, f"nothing told to {email}"
+    return re.search(r"\b(\d{6})\b", mails[-1].body_text).group(1)
 
 
 def assert_problem(response, status: int, slug: str | None = None):

@@ -10,7 +10,11 @@ import sqlalchemy as sa
 from app.db import utcnow
 from app.models import City, RoleGrant, User
 from campaigns.models import Campaign
+from notifications.models import Delivery
 from tests.console.helpers import LOGIN, csrf_token, html
+from tests.console.test_deliveries import dead_letter
+from updates import service as updates
+from updates.models import Update
 
 OK = "ok"  # 200, or a redirect after a successful POST
 TO_LOGIN = "login"
@@ -40,6 +44,8 @@ EDIT_CITY_CONTENT = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK, 404)
 MANAGE_PEOPLE = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
 PLATFORM = _expect(TO_LOGIN, 403, 403, 403, 403, 403, OK, 403)
 CITY_SETTINGS = _expect(TO_LOGIN, 403, 403, 403, 403, 404, OK, 404)
+MANAGE_DELIVERIES = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
+MANAGE_UPDATES = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
 
 CAMPAIGN = "/console/lyon/campaigns/block-7"
 NEW_CAMPAIGN = {
@@ -50,6 +56,8 @@ NEW_CAMPAIGN = {
     "phase-0-ends_at": "2030-02-01T10:00",
 }
 EDITED_CAMPAIGN = {"title-fr": "Changée", "title-en": "Changed"}
+UPDATE = "/console/lyon/updates/{update}"
+UPDATE_FORM = {"title-fr": "Travaux", "title-en": "Works", "audience": ""}
 CITY_FORM = {
     "name": "Lyon",
     "timezone": "Europe/Paris",
@@ -128,6 +136,30 @@ ROUTES = {
         # The account is disabled first, so its own holder no longer has a session at all.
         {**MANAGE_PEOPLE, "resident": TO_LOGIN},
     ),
+    ("console.list_updates", "GET"): ("/console/lyon/updates", None, MANAGE_UPDATES),
+    ("console.new_update", "GET"): ("/console/lyon/updates/new", None, MANAGE_UPDATES),
+    ("console.new_update", "POST"): ("/console/lyon/updates/new", UPDATE_FORM, MANAGE_UPDATES),
+    ("console.show_update", "GET"): (UPDATE, None, MANAGE_UPDATES),
+    ("console.edit_update", "GET"): (f"{UPDATE}/edit", None, MANAGE_UPDATES),
+    ("console.edit_update", "POST"): (f"{UPDATE}/edit", UPDATE_FORM, MANAGE_UPDATES),
+    ("console.publish_update", "POST"): (f"{UPDATE}/publish", {}, MANAGE_UPDATES),
+    ("console.schedule_update", "POST"): (
+        f"{UPDATE}/schedule",
+        {"publish_at": "2031-01-01T10:00"},
+        MANAGE_UPDATES,
+    ),
+    ("console.unpublish_update", "POST"): (f"{UPDATE}/unpublish", {}, MANAGE_UPDATES),
+    ("console.list_deliveries", "GET"): ("/console/lyon/deliveries", None, MANAGE_DELIVERIES),
+    ("console.retry_delivery", "POST"): (
+        "/console/lyon/deliveries/{dead_letter}/retry",
+        {},
+        MANAGE_DELIVERIES,
+    ),
+    ("console.retry_dead_letters", "POST"): (
+        "/console/lyon/deliveries/retry-all",
+        {},
+        MANAGE_DELIVERIES,
+    ),
 }
 
 
@@ -156,6 +188,8 @@ def _state(db_session) -> tuple:
         ),
         tuple(db_session.execute(sa.select(User.email, User.disabled_at).order_by(User.email))),
         tuple(db_session.execute(sa.select(City.slug, City.name, City.timezone))),
+        tuple(db_session.execute(sa.select(Delivery.id, Delivery.status).order_by(Delivery.id))),
+        tuple(db_session.execute(sa.select(Update.id, Update.status, Update.title))),
     )
 
 
@@ -169,7 +203,13 @@ CASES = [(endpoint, method, actor) for endpoint, method in sorted(ROUTES) for ac
 )
 def test_route_permissions(endpoint, method, actor, as_person, people, make_campaign, db_session):
     path, data, expected = ROUTES[(endpoint, method)]
-    path = path.format(**{name: person.id for name, person in people.items()})
+    ids = {name: person.id for name, person in people.items()}
+    ids["dead_letter"] = dead_letter(db_session, people["resident"]).id
+    lyon = people["admin"].city
+    ids["update"] = updates.create_update(
+        db_session, people["platform_admin"], lyon, title={"fr": "Brouillon"}
+    ).id
+    path = path.format(**ids)
     make_campaign()
     if endpoint == "console.enable_account":
         people["resident"].disabled_at = utcnow()

@@ -1,0 +1,98 @@
+"""What can be told to people: each kind's priority, default channels and templates.
+
+Domains register their kinds here, beside the templates they render with
+(``notifications/templates/notifications/<kind>.subject.txt``, ``.txt`` and ``.html``).
+"""
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import LazyString
+
+from i18n import _l
+from notifications.models import EmailMode
+
+
+class Priority(enum.IntEnum):
+    #: May wait for a person's email digest.
+    LOW = 1
+    NORMAL = 2
+    #: Time-bound (reminders, codes): never held for a digest.
+    HIGH = 3
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    #: How the kind is named in a person's notification settings.
+    label: LazyString
+    priority: Priority
+    inbox: bool = True
+    push: bool = True
+    email: EmailMode = EmailMode.IMMEDIATE
+    #: Sent because the person asked for it (a code): by email only, whatever the settings.
+    mandatory: bool = False
+    #: Shown in a person's notification settings.
+    listed: bool = True
+
+    @property
+    def may_digest(self) -> bool:
+        return self.priority == Priority.LOW
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    if kind.name in KINDS:
+        raise ValueError(f"notification kind {kind.name!r} registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get(name: str) -> Kind:
+    return KINDS[name]
+
+
+def choosable() -> list[Kind]:
+    """Kinds a person may switch channels for, in a stable order."""
+    return sorted((k for k in KINDS.values() if k.listed and not k.mandatory), key=lambda k: k.name)
+
+
+ACCOUNT_VERIFY_EMAIL = register(
+    Kind(
+        "account.verify_email",
+        _l("Email confirmation codes"),
+        Priority.HIGH,
+        inbox=False,
+        push=False,
+        mandatory=True,
+    )
+)
+ACCOUNT_RESET_PASSWORD = register(
+    Kind(
+        "account.reset_password",
+        _l("Password reset codes"),
+        Priority.HIGH,
+        inbox=False,
+        push=False,
+        mandatory=True,
+    )
+)
+ACCOUNT_EXISTS = register(
+    Kind(
+        "account.exists",
+        _l("Sign-up attempts with my address"),
+        Priority.HIGH,
+        inbox=False,
+        push=False,
+        mandatory=True,
+    )
+)
+UPDATE_PUBLISHED = register(
+    Kind("update.published", _l("News from my city and the campaigns I follow"), Priority.LOW)
+)
+#: The email that gathers low-priority items for people who chose a daily or weekly digest.
+DIGEST = register(
+    Kind("digest", _l("Email digest"), Priority.NORMAL, inbox=False, push=False, listed=False)
+)
