@@ -60,6 +60,7 @@ i18n-stats: install
 bench: migrate
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 	$(PY) bench/campaign_list.py
+	$(PY) bench/outbox.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

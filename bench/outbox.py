@@ -54,7 +54,7 @@ FLOOR_POSTS = 2000
 
 
 @contextlib.contextmanager
-def push_sink() -> str:
+def push_sink(latency_ms: int) -> str:
     """bench/push_sink.py under gunicorn on a free port; yields its base URL."""
     port = free_port()
     server = subprocess.Popen(
@@ -73,7 +73,7 @@ def push_sink() -> str:
             "bench.push_sink:app",
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PUSH_SINK_DELAY_MS": str(latency_ms)},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -195,7 +195,7 @@ def notify_floor(session, city_id: int, ids: list[int]) -> float:
             notifications,
         ).all()
         session.execute(
-            sa.insert(Delivery),
+            Delivery.__table__.insert(),
             [
                 {
                     "notification_id": nid,
@@ -232,28 +232,31 @@ def update_floor(session, ids: list[int], batch: int = 200) -> float:
     return seconds
 
 
-def post_floor(sink: str, body_size: int) -> float:
-    """Posts per second of a bare keep-alive requests session to the same push service."""
+def post_floor(sink: str, body_size: int, latency_ms: int) -> float:
+    """Posts per second, one after the other, of a bare keep-alive requests session to the
+    same push service (fewer posts when it answers late: the rate is what counts)."""
     body = os.urandom(body_size)
+    count = FLOOR_POSTS if not latency_ms else max(50, 5000 // latency_ms)
     with requests.Session() as http:
         seconds, _ = timed(
-            lambda: [
-                http.post(f"{sink}/push/floor", data=body, timeout=10) for _ in range(FLOOR_POSTS)
-            ]
+            lambda: [http.post(f"{sink}/push/floor", data=body, timeout=10) for _ in range(count)]
         )
-    return FLOOR_POSTS / seconds
+    return count / seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temp SQLite file)")
     parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="how late the push service answers (default 0)"
+    )
     args = parser.parse_args()
     write_intent.set(True)  # as in the scheduler's jobs
     with (
         tempfile.TemporaryDirectory() as workdir,
         database(args.database_url, Path(workdir)) as db_info,
-        push_sink() as sink,
+        push_sink(args.latency_ms) as sink,
     ):
         app = build_app(db_info)
         with app.app_context():
@@ -264,7 +267,8 @@ def main() -> None:
 
             # 1. Recording: notify() for everyone, against inserting the same rows ready-made.
             city_id = session.scalar(sa.select(User.city_id).limit(1))
-            floor_record = notify_floor(session, city_id, ids)
+            # Floors: the best of three, so a hiccup of the machine does not flatter the ratio.
+            floor_record = min(notify_floor(session, city_id, ids) for _ in range(3))
             seconds_record, told = timed(notify, session, ids, KIND, CONTEXT, data={"update_id": 1})
             session.commit()
             assert told == args.people, told
@@ -281,7 +285,7 @@ def main() -> None:
             inbox_ids = list(
                 session.scalars(sa.select(Delivery.id).where(Delivery.channel == "inbox"))
             )
-            floor_inbox = update_floor(session, inbox_ids)
+            floor_inbox = min(update_floor(session, inbox_ids) for _ in range(3))
 
             # 3. Push: every phone, through the real channel, to the local push service.
             session.execute(
@@ -290,7 +294,7 @@ def main() -> None:
             session.commit()
             seconds_push, pushed = timed(deliver_due, session)
             assert pushed == args.people, pushed
-            floor_push_rate = post_floor(sink, body_size=300)
+            floor_push_rate = post_floor(sink, 300, args.latency_ms)
             db.engine.dispose()
 
     rows = [
@@ -316,7 +320,8 @@ def main() -> None:
             args.people / seconds_push / floor_push_rate,
         ),
     ]
-    print(f"\noutbox, {args.people:,} people, {db_info.kind} {db_info.version}")
+    latency = f", push service answering after {args.latency_ms} ms" if args.latency_ms else ""
+    print(f"\noutbox, {args.people:,} people, {db_info.kind} {db_info.version}{latency}")
     print(f"  {'step':<18} {'figure':<26} {'time':>8}   {'floor':<40} {'ratio':>6}")
     for name, figure, seconds, floor, ratio in rows:
         print(f"  {name:<18} {figure:<26} {seconds:>7.2f}s   {floor:<40} {ratio:>6.2f}")

@@ -4,14 +4,16 @@ Claims are short transactions: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets sev
 take disjoint batches; on SQLite the claim runs under ``BEGIN IMMEDIATE``, so claims queue.
 A claim carries a token and lapses after CLAIM_FOR: a killed worker's rows are taken again,
 and a late worker cannot overwrite the outcome of the worker that took its rows over.
-Each email or push outcome is committed right after the send, so a crash re-sends at most
-the one message in flight.
+Each email or push outcome is committed as soon as it is known, so a crash re-sends at most
+the messages in flight (one email, or up to PUSH_PARALLEL push messages).
 """
 
 import logging
+import queue
 import random
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 
@@ -27,6 +29,8 @@ log = logging.getLogger("livinglab.notifications")
 
 CLAIM_FOR = timedelta(minutes=5)
 CLAIM_MARGIN = timedelta(seconds=30)
+#: Push messages in flight at once: each waits tens of milliseconds for its provider.
+PUSH_PARALLEL = 8
 #: Tries before a delivery becomes a dead letter.
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
@@ -122,16 +126,28 @@ def _deliver_inbox(session: Session, ids: list[int], token: str, now: datetime) 
     return len(held)
 
 
-def _deliver_one(
-    session: Session, sender: Sender, delivery: Delivery, token: str, now: datetime | None
-) -> bool:
-    attempts = delivery.attempts + 1
+def _attempt(sender: Sender, delivery: Delivery) -> Exception | None:
+    """Send one delivery; the error it ended with, or None when the provider took it."""
     try:
         sender.send(delivery)
-    except Skipped as reason:
-        _record(session, delivery, token, status=DeliveryStatus.CANCELLED, last_error=str(reason))
+    except Exception as error:
+        return error
+    return None
+
+
+def _settle(
+    session: Session,
+    delivery: Delivery,
+    token: str,
+    error: Exception | None,
+    now: datetime | None,
+) -> bool:
+    """Record how a send went, and commit; True when it went through."""
+    attempts = delivery.attempts + 1
+    if isinstance(error, Skipped):
+        _record(session, delivery, token, status=DeliveryStatus.CANCELLED, last_error=str(error))
         return False
-    except Gone as reason:
+    if isinstance(error, Gone):
         log.info("push device gone", extra={"device_id": delivery.device_id})
         if delivery.device_id is not None:
             session.execute(
@@ -139,9 +155,9 @@ def _deliver_one(
                 .where(PushDevice.id == delivery.device_id)
                 .execution_options(synchronize_session=False)
             )
-        _record(session, delivery, token, status=DeliveryStatus.CANCELLED, last_error=str(reason))
+        _record(session, delivery, token, status=DeliveryStatus.CANCELLED, last_error=str(error))
         return False
-    except Exception as error:
+    if error is not None:
         retry_after = error.retry_after if isinstance(error, Temporary) else None
         message = str(error) if isinstance(error, Permanent | Temporary) else repr(error)
         dead = isinstance(error, Permanent) or attempts >= MAX_ATTEMPTS
@@ -222,7 +238,12 @@ def _deliver_others(
     senders: ExitStack,
     opened: dict[str, Sender],
 ) -> int:
-    """Email and push, one by one, each outcome committed as soon as it is known."""
+    """Email and push, each outcome committed as soon as it is known.
+
+    Push messages go PUSH_PARALLEL at a time, each thread with a sender of its own; the
+    outcomes are recorded here, on this thread's session. Email goes one by one over the
+    run's single SMTP connection (its sender reads the session).
+    """
     app = current_app._get_current_object()
     deliveries = session.scalars(
         sa.select(Delivery)
@@ -234,16 +255,49 @@ def _deliver_others(
         .order_by(Delivery.due_at, Delivery.id)
     ).all()
     session.commit()  # end the read; each outcome is a short write of its own
-    delivered = 0
     # Stop short of the claim's end: past it, another worker may take the rows.
     deadline = utcnow() + CLAIM_FOR - CLAIM_MARGIN
-    for position, delivery in enumerate(deliveries):
+    late: list[int] = []
+
+    def sender_for(channel: str, slot: int = 0) -> Sender:
+        key = f"{channel}:{slot}"
+        if key not in opened:
+            opened[key] = senders.enter_context(_openers()[channel](app))
+        return opened[key]
+
+    def in_time(delivery: Delivery) -> bool:
         if utcnow() > deadline:
-            _release(session, [d.id for d in deliveries[position:]], token)
-            break
-        if delivery.channel not in opened:
-            opened[delivery.channel] = senders.enter_context(_openers()[delivery.channel](app))
-        delivered += _deliver_one(session, opened[delivery.channel], delivery, token, now)
+            late.append(delivery.id)
+            return False
+        return True
+
+    delivered = 0
+    pushes = [d for d in deliveries if d.channel == Channel.PUSH]
+    if pushes:
+        free: queue.SimpleQueue[Sender] = queue.SimpleQueue()
+        for slot in range(min(PUSH_PARALLEL, len(pushes))):
+            free.put(sender_for(Channel.PUSH, slot))
+
+        def push(delivery: Delivery) -> Exception | bool | None:
+            if not in_time(delivery):
+                return False
+            sender = free.get()
+            try:
+                return _attempt(sender, delivery)
+            finally:
+                free.put(sender)
+
+        with ThreadPoolExecutor(max_workers=PUSH_PARALLEL) as pool:
+            futures = {pool.submit(push, delivery): delivery for delivery in pushes}
+            for future in as_completed(futures):
+                if (outcome := future.result()) is not False:
+                    delivered += _settle(session, futures[future], token, outcome, now)
+    for delivery in deliveries:
+        if delivery.channel != Channel.PUSH and in_time(delivery):
+            sender = sender_for(delivery.channel)
+            delivered += _settle(session, delivery, token, _attempt(sender, delivery), now)
+    if late:
+        _release(session, late, token)
     return delivered
 
 

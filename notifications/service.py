@@ -232,7 +232,8 @@ def notify(
             for row in _deliveries(spec, person, chosen[person.id], devices.get(person.id, []), now)
         ]
         if deliveries:
-            session.execute(sa.insert(Delivery), deliveries)
+            # Core, not ORM: an executemany, where the ORM would insert row by row on PostgreSQL.
+            session.execute(Delivery.__table__.insert(), deliveries)
         recorded += len(ids)
     return recorded
 

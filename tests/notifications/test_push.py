@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from jinja2 import ChoiceLoader, DictLoader
 from py_vapid import Vapid02
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from app.db import utcnow
@@ -162,6 +163,34 @@ def test_web_push_is_encrypted_signed_and_accepted(
     assert (row.status, row.attempts, row.device_id) == (DeliveryStatus.SENT, 1, device_id)
     assert db_session.get(PushDevice, device_id).last_success_at is not None
     assert "sub-secret-1" not in livinglab_logs(caplog)
+
+
+def test_push_messages_go_out_side_by_side(app, db_session, services, lyon, make_user):
+    """Providers take tens of milliseconds each: the worker keeps several messages in flight.
+
+    The fake service holds each request until four have arrived at once; sent one after the
+    other, the first would wait in vain and fail.
+    """
+    together = threading.Barrier(4, timeout=10)
+
+    def hold(request):
+        together.wait()
+        return Response("", status=201)
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        people = [make_user(lyon) for _ in range(4)]
+        for person in people:
+            url = server.url_for(f"/push/{person.id}")
+            webpush_device(app, db_session, person, Subscriber(), url)
+            server.expect_request(f"/push/{person.id}", method="POST").respond_with_handler(hold)
+            tell(app, db_session, person)
+        assert deliver(app, db_session) == 4
+    finally:
+        server.clear()
+        server.stop()
+    assert [row.status for row in push_rows(db_session)] == [DeliveryStatus.SENT] * 4
 
 
 def test_fcm_message_goes_out_with_a_service_account_token(
