@@ -1,4 +1,5 @@
-"""Rate limits on sign-in and on anything that sends mail, shared by the API and the console."""
+"""Rate limits on sign-in, on anything that sends mail, and on costly writes; shared by the API
+and the console."""
 
 import hashlib
 import hmac
@@ -49,4 +50,21 @@ def mail_limits(deduct_when=None) -> list:
     return [
         limiter.limit("5/minute;30/hour", key_func=get_remote_address, deduct_when=deduct_when),
         limiter.limit("3/minute;10/hour", key_func=email_key, deduct_when=deduct_when),
+    ]
+
+
+def bearer_key() -> str:
+    # Per signed-in device: limits are checked before the view knows who is signed in.
+    return _keyed("bearer", request.headers.get("Authorization", ""))
+
+
+def device_limits(deduct_when=None) -> list:
+    """Registering push devices, each of which makes us resolve and check a host name."""
+    return [
+        limiter.limit(
+            "30/minute;200/hour", key_func=bearer_key, methods=["POST"], deduct_when=deduct_when
+        ),
+        limiter.limit(
+            "60/minute", key_func=get_remote_address, methods=["POST"], deduct_when=deduct_when
+        ),
     ]

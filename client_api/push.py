@@ -5,8 +5,9 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from app.extensions import db
+from app.throttle import device_limits
 from client_api.core import Blueprint, signed_in
-from client_api.idempotency import idempotent
+from client_api.idempotency import idempotent, not_replayed
 from notifications import devices
 from notifications.models import PushPlatform
 from notifications.outbound import MAX_URL_LENGTH
@@ -76,6 +77,9 @@ class PushConfig(MethodView):
 
 @blp.route("/push-devices", endpoint="push_devices")
 class PushDevices(MethodView):
+    # A replayed idempotent answer registers nothing, so it does not count.
+    decorators = device_limits(deduct_when=not_replayed)
+
     @signed_in
     @blp.response(200, PushDeviceOut(many=True))
     def get(self):

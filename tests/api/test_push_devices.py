@@ -204,6 +204,21 @@ def test_each_person_keeps_at_most_twenty_devices(client, bearer, resident, db_s
     assert ids[0] not in listed and ids[-1] in listed  # the oldest went
 
 
+def test_registering_over_and_over_is_throttled(client, bearer, resident):
+    """Each registration makes us resolve a host name: a device cannot ask without end."""
+    headers = bearer(resident)
+    answers = [
+        register(client, headers, {"platform": "fcm", "token": f"token-{i}"}).status_code
+        for i in range(30)
+    ]
+    assert set(answers) <= {200, 201}
+    throttled = register(client, headers, {"platform": "fcm", "token": "one-more"})
+    assert_problem(throttled, 429)
+    assert int(throttled.headers["Retry-After"]) > 0
+    # Listing and removing stay open.
+    assert client.get("/api/v1/push-devices", headers=headers).status_code == 200
+
+
 REFUSED_ENDPOINTS = {
     "loopback": "https://127.0.0.1/push/abc",
     "IPv6 loopback": "https://[::1]/push/abc",
