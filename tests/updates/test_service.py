@@ -314,7 +314,7 @@ def test_a_campaign_update_tells_its_followers_once(
         )
     }
     marie, john = by_user[followers["marie"].id], by_user[followers["john"].id]
-    assert marie.subject == "Îlot 7: Échafaudages lundi"
+    assert marie.subject == "Îlot 7\u00a0: Échafaudages lundi"  # French puts a space before ":"
     assert john.subject == "Block 7: Scaffolding on Monday"
     assert "Work starts." in john.body_text and "Le chantier commence." in marie.body_html
     assert marie.data == {"update_id": update.id}
