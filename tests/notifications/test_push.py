@@ -219,7 +219,9 @@ def test_fcm_message_goes_out_with_a_service_account_token(
     assert assertion["iss"] == f"push@{PROJECT}.iam.gserviceaccount.com"
     assert assertion["scope"] == push.FCM_SCOPE
 
-    send = server.log[1][0]
+    # Messages go out side by side: which came first is not fixed.
+    sends = {r.get_json()["message"]["data"]["kind"]: r for r, _response in server.log[1:]}
+    send = sends[HIGH]
     assert send.headers["Authorization"] == "Bearer ya29.fake-access"
     message = send.get_json()["message"]
     assert message["token"] == FCM_TOKEN
@@ -233,7 +235,7 @@ def test_fcm_message_goes_out_with_a_service_account_token(
         "kind": HIGH,
     }
     assert message["android"]["priority"] == "high"
-    assert server.log[2][0].get_json()["message"]["android"]["priority"] == "normal"
+    assert sends[LOW].get_json()["message"]["android"]["priority"] == "normal"
     assert [r.status for r in push_rows(db_session)] == [DeliveryStatus.SENT] * 2
     logs = livinglab_logs(caplog)
     assert FCM_TOKEN not in logs and "ya29.fake-access" not in logs
