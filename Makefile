@@ -61,6 +61,7 @@ bench: migrate
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 	$(PY) bench/campaign_list.py
 	$(PY) bench/outbox.py
+	$(PY) bench/survey_submit.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problems
 from i18n.cli import group as i18n_group
+from surveys.cli import group as surveys_group
 
 demo_group = AppGroup("demo", help="Demo data for trying Living Lab out.")
 accounts_group = AppGroup("accounts", help="Accounts.")
@@ -97,5 +98,12 @@ def scheduler_command(lease_seconds: int):
 
 
 def register(app: Flask) -> None:
-    for command in (i18n_group, demo_group, accounts_group, cities_group, scheduler_command):
+    for command in (
+        i18n_group,
+        demo_group,
+        accounts_group,
+        cities_group,
+        scheduler_command,
+        surveys_group,
+    ):
         app.cli.add_command(command)

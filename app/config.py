@@ -35,6 +35,8 @@ def from_environment() -> dict:
         "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
         "CONSOLE_MAX_HOURS": _int("CONSOLE_MAX_HOURS", 12),
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 30),
+        # Followers who have not answered a survey are reminded this long before it closes.
+        "SURVEY_REMINDER_HOURS": _int("SURVEY_REMINDER_HOURS", 24),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         # Email: sent over SMTP when SMTP_HOST is set, otherwise only logged (or, with
         # MAIL_SINK=console, printed, as `make run` does).
@@ -64,6 +66,8 @@ def from_environment() -> dict:
         "FCM_ENDPOINT": os.environ.get("FCM_ENDPOINT", "https://fcm.googleapis.com"),
         # Seconds a push service may take to connect or answer; never more than 10.
         "PUSH_TIMEOUT": min(_float("PUSH_TIMEOUT", 10.0), 10.0),
+        # Survey results: a figure describing fewer respondents than this is shown as "< n".
+        "RESULTS_MIN_GROUP": max(_int("RESULTS_MIN_GROUP", 5), 1),
     }
 
 

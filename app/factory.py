@@ -14,6 +14,7 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 from client_api import init_app as init_api
 from notifications import init_app as init_notifications
 from notifications import models as _notification_tables  # noqa: F401  (known to migrations)
+from surveys import models as _survey_tables  # noqa: F401
 from updates import models as _update_tables  # noqa: F401
 
 MIGRATIONS_DIR = INSTANCE_DIR.parent / "migrations"

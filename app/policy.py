@@ -7,6 +7,7 @@ from typing import Any
 from app.errors import NotAllowed, NotFound
 from app.models import City, Role, User
 from campaigns.models import Campaign, CampaignStatus
+from surveys.models import Survey, SurveyStatus
 from updates.models import Update, UpdateStatus
 
 log = logging.getLogger("livinglab.policy")
@@ -70,6 +71,24 @@ def _read_update(user: User | None, update: Update) -> bool:
     )
 
 
+def _answer_survey(user: User | None, survey: Survey) -> bool:
+    """Residents of the survey's city, on a published or closed survey of a live campaign.
+
+    Whether it still collects (opening and closing times, grace after closing) depends on the
+    moment and on when the response was started: surveys/responses.py decides that.
+    """
+    return (
+        user is not None
+        and user.city_id == survey.city_id
+        and survey.status in (SurveyStatus.PUBLISHED, SurveyStatus.CLOSED)
+        and survey.campaign.status == CampaignStatus.PUBLISHED
+    )
+
+
+def _read_survey(user: User | None, survey: Survey) -> bool:
+    return bool(_roles(user, survey.city_id) & EDITORS) or _answer_survey(user, survey)
+
+
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
@@ -80,6 +99,9 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "campaign.list_all": _any_role(CONSOLE_ROLES),
     "campaign.create": _any_role(EDITORS),
     "campaign.edit": _any_role(EDITORS),
+    "survey.read": _read_survey,
+    "survey.manage": _any_role(EDITORS),
+    "survey.answer": _answer_survey,
     "update.read": _read_update,
     "update.manage": _any_role(PUBLISHERS),
     # The outbox of a city: delivery counts and dead letters, which staff may send again.
@@ -87,7 +109,12 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
 }
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".
-VISIBILITY = {Campaign: "campaign.read", City: "console.enter", Update: "update.read"}
+VISIBILITY = {
+    Campaign: "campaign.read",
+    City: "console.enter",
+    Survey: "survey.read",
+    Update: "update.read",
+}
 
 
 def can(user: User | None, action: str, target: Any = None) -> bool:

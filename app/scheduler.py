@@ -24,6 +24,7 @@ from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
 from notifications.digest import send_digests
+from surveys.jobs import survey_schedule
 from updates.jobs import publish_due
 
 log = logging.getLogger("livinglab.scheduler")
@@ -38,6 +39,7 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     # How late after 08:00 local time a digest may leave.
     "notifications.digest": (send_digests, {"trigger": "interval", "minutes": 1}),
     "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
+    "surveys.schedule": (survey_schedule, {"trigger": "interval", "minutes": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

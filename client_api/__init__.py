@@ -3,13 +3,20 @@
 from flask import Flask
 
 from app.extensions import csrf
-from client_api import accounts, campaigns, docs, notifications, push, updates
+from client_api import accounts, campaigns, docs, notifications, push, surveys, updates
 from client_api.core import Api, document_security
 
 api = Api()
 
 PREFIX = "/api/v1"
-BLUEPRINTS = (accounts.blp, campaigns.blp, notifications.blp, push.blp, updates.blp)
+BLUEPRINTS = (
+    accounts.blp,
+    campaigns.blp,
+    notifications.blp,
+    push.blp,
+    surveys.blp,
+    updates.blp,
+)
 
 
 def init_app(app: Flask) -> None:

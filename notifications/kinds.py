@@ -92,6 +92,13 @@ ACCOUNT_EXISTS = register(
 UPDATE_PUBLISHED = register(
     Kind("update.published", _l("News from my city and the campaigns I follow"), Priority.LOW)
 )
+SURVEY_OPENED = register(
+    Kind("survey.opened", _l("New surveys in the campaigns I follow"), Priority.NORMAL)
+)
+#: Sent once before a survey closes, to followers who have not submitted a response.
+SURVEY_REMINDER = register(
+    Kind("survey.reminder", _l("Reminders before a survey closes"), Priority.HIGH)
+)
 #: The email that gathers low-priority items for people who chose a daily or weekly digest.
 DIGEST = register(
     Kind("digest", _l("Email digest"), Priority.NORMAL, inbox=False, push=False, listed=False)

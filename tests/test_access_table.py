@@ -18,7 +18,9 @@ from app.models import Role, TokenKind
 from campaigns import service
 from notifications.models import PushDevice, PushPlatform
 from notifications.unsubscribe import make_token
+from surveys import responses as survey_responses
 from tests.conftest import PASSWORD
+from tests.surveys.helpers import GAS, make_survey
 from updates import publishing
 from updates import service as updates
 
@@ -140,6 +142,29 @@ TABLE: dict[tuple[str, str], Case] = {
     ("PATCH", "inbox.notification_settings"): Case(
         "/api/v1/notifications/settings", signed_in(200), json={"timezone": "Europe/Vienna"}
     ),
+    # --- surveys through the API: published surveys of the caller's home city ---------------
+    ("GET", "surveys.list_surveys"): Case("/api/v1/surveys", signed_in(200)),
+    ("GET", "surveys.get_survey"): Case(
+        "/api/v1/surveys/{survey}", signed_in(200, other_moderator=404, platform_admin=404)
+    ),
+    ("GET", "surveys.my_responses"): Case(
+        "/api/v1/surveys/{survey}/responses",
+        signed_in(200, other_moderator=404, platform_admin=404),
+    ),
+    ("PUT", "surveys.my_response"): Case(
+        "/api/v1/surveys/{survey}/responses/3f0e8a52-8d2c-4b8e-9a51-6f1c2d3e4a5b",
+        signed_in(200, other_moderator=404, platform_admin=404),
+        json={"version_id": "{survey_version}", "answers": {"heating": "gas"}},
+    ),
+    ("POST", "surveys.submit_response"): Case(
+        "/api/v1/surveys/{survey}/responses/3f0e8a52-8d2c-4b8e-9a51-6f1c2d3e4a5b/submit",
+        signed_in(201, other_moderator=404, platform_admin=404),
+        json={"version_id": "{survey_version}", "answers": GAS},
+    ),
+    # Only the resident owns this response; for everyone else it does not exist.
+    ("DELETE", "surveys.my_response"): Case(
+        "/api/v1/surveys/{survey}/responses/{resident_response}", signed_in(404, resident=204)
+    ),
     # --- my push devices -------------------------------------------------------------------
     ("GET", "push.push_config"): Case("/api/v1/push/config", signed_in(200)),
     ("GET", "push.push_devices"): Case("/api/v1/push-devices", signed_in(200)),
@@ -158,6 +183,8 @@ EXTRA: list[tuple[str, str, Case]] = [
     # A draft update is shown to nobody through the API (staff preview it in the console).
     ("GET", "updates.get_update", Case("/api/v1/updates/{draft_update}", signed_in(404))),
     ("PUT", "campaigns.follow_campaign", Case("/api/v1/campaigns/{draft}/follow", signed_in(404))),
+    # A survey not published yet is shown to nobody through the API.
+    ("GET", "surveys.get_survey", Case("/api/v1/surveys/{draft_survey}", signed_in(404))),
     (
         "GET",
         "campaigns.get_campaign",
@@ -191,6 +218,18 @@ def world(app, db_session, lyon, vienna, make_user):
     draft = service.create_campaign(db_session, moderator, lyon, slug="draft-1", title={"fr": "B"})
     news = updates.create_update(db_session, people["staff"], lyon, title={"fr": "Travaux"})
     draft_news = updates.create_update(db_session, people["staff"], lyon, title={"fr": "Bientôt"})
+    survey = make_survey(db_session, moderator, published, allow_multiple=True)
+    draft_survey = make_survey(db_session, moderator, published, publish=False)
+    withdrawable, _created = survey_responses.submit(
+        db_session,
+        people["resident"],
+        survey,
+        "5d1f9c7a-2b3e-4f60-8a91-0c2d3e4f5a6b",
+        survey.current_version_id,
+        GAS,
+        "fr",
+        now,
+    )
     session = db_session()  # publishing renders notifications: in the app, on this session
     with app.app_context():
         publishing.publish_update(session, people["staff"], news)
@@ -226,8 +265,20 @@ def world(app, db_session, lyon, vienna, make_user):
             "draft_update": draft_news.id,
             "unsubscribe_token": unsubscribe_token,
             "resident_device_id": device.id,
+            "survey": survey.id,
+            "survey_version": survey.current_version_id,
+            "draft_survey": draft_survey.id,
+            "resident_response": withdrawable.client_uuid,
         },
     }
+
+
+def _with_ids(body: dict | None, ids: dict) -> dict | None:
+    """A body whose values naming a world id ("{survey_version}") hold that id."""
+    if body is None:
+        return None
+    named = {k: v[1:-1] for k, v in body.items() if isinstance(v, str) and v.startswith("{")}
+    return {**body, **{k: ids[name] for k, name in named.items()}}
 
 
 def test_every_route_outside_the_console_has_an_entry(app):
@@ -255,7 +306,7 @@ def test_every_route_answers_each_person_as_the_table_says(app, world, db_connec
                 if person != "anonymous":
                     headers["Authorization"] = f"Bearer {world['tokens'][person]}"
                 with app.test_client().open(
-                    path, method=method, json=case.json, headers=headers
+                    path, method=method, json=_with_ids(case.json, world["ids"]), headers=headers
                 ) as response:
                     got = response.status_code
             finally:

@@ -1,5 +1,7 @@
 """Operator commands."""
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from app.models import City, User
@@ -92,3 +94,44 @@ def test_first_city_and_admin_of_a_new_deployment(app, db_session):
         input="a long admin passphrase\na long admin passphrase\n",
     )
     assert nowhere.exit_code == 1 and "no city 'atlantis'" in nowhere.output
+
+
+def test_an_xlsform_becomes_a_draft_survey_from_the_command_line(app, db_session):
+    from surveys.models import Survey, SurveyVersion
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    campaign = db_session.scalar(sa.select(Campaign).order_by(Campaign.id))
+    form = str(Path(__file__).parent / "fixtures" / "xlsform" / "example_xls_text_and_integer.xlsx")
+    result = runner.invoke(
+        args=[
+            "surveys",
+            "import",
+            form,
+            "--campaign",
+            str(campaign.id),
+            "--as",
+            "admin@example.org",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 questions imported" in result.output
+    survey = db_session.scalar(sa.select(Survey).where(Survey.campaign_id == campaign.id))
+    assert survey.status == "draft"
+    version = db_session.scalar(
+        sa.select(SurveyVersion).where(SurveyVersion.survey_id == survey.id)
+    )
+    assert sum(len(page["questions"]) for page in version.definition["pages"]) == 2
+    # A resident cannot import on anyone's behalf.
+    refused = runner.invoke(
+        args=[
+            "surveys",
+            "import",
+            form,
+            "--campaign",
+            str(campaign.id),
+            "--as",
+            "resident.lyon@example.org",
+        ]
+    )
+    assert refused.exit_code != 0

@@ -8,6 +8,10 @@ from app.console import (
     delivery_views,
     people_views,
     session_views,
+    survey_import_views,
+    survey_question_views,
+    survey_results_views,
+    survey_views,
     update_views,
 )
 from app.console.blueprint import bp
@@ -24,6 +28,10 @@ VIEW_MODULES = (
     people_views,
     delivery_views,
     update_views,
+    survey_views,
+    survey_question_views,
+    survey_results_views,
+    survey_import_views,
 )
 
 

@@ -11,8 +11,11 @@ from app.db import utcnow
 from app.models import City, RoleGrant, User
 from campaigns.models import Campaign
 from notifications.models import Delivery
+from surveys.models import Survey, SurveyVersion
 from tests.console.helpers import LOGIN, csrf_token, html
 from tests.console.test_deliveries import dead_letter
+from tests.console.test_surveys import survey_with_question
+from tests.surveys.helpers import make_survey, published_campaign
 from updates import service as updates
 from updates.models import Update
 
@@ -46,6 +49,9 @@ PLATFORM = _expect(TO_LOGIN, 403, 403, 403, 403, 403, OK, 403)
 CITY_SETTINGS = _expect(TO_LOGIN, 403, 403, 403, 403, 404, OK, 404)
 MANAGE_DELIVERIES = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
 MANAGE_UPDATES = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
+#: Survey results: raw responses, so not staff, and not researchers (anonymised exports later).
+SURVEY_RESULTS = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK, 404)
+RESULTS = "/console/lyon/surveys/{survey}/results"
 
 CAMPAIGN = "/console/lyon/campaigns/block-7"
 NEW_CAMPAIGN = {
@@ -57,6 +63,9 @@ NEW_CAMPAIGN = {
 }
 EDITED_CAMPAIGN = {"title-fr": "Changée", "title-en": "Changed"}
 UPDATE = "/console/lyon/updates/{update}"
+SURVEY = "/console/lyon/surveys/{survey}"
+SURVEY_FORM = {"campaign": "block-7", "title-fr": "Enquête", "grace_minutes": "60"}
+QUESTION_FORM = {"type": "yes_no", "key": "garden", "title-fr": "Un jardin ?"}
 UPDATE_FORM = {"title-fr": "Travaux", "title-en": "Works", "audience": ""}
 CITY_FORM = {
     "name": "Lyon",
@@ -100,6 +109,8 @@ ROUTES = {
     ("console.edit_campaign", "POST"): (f"{CAMPAIGN}/edit", EDITED_CAMPAIGN, EDIT_CITY_CONTENT),
     ("console.publish_campaign", "POST"): (f"{CAMPAIGN}/publish", {}, EDIT_CITY_CONTENT),
     ("console.archive_campaign", "POST"): (f"{CAMPAIGN}/archive", {}, EDIT_CITY_CONTENT),
+    ("console.import_xlsform", "GET"): (f"{CAMPAIGN}/surveys/import", None, EDIT_CITY_CONTENT),
+    ("console.import_xlsform", "POST"): (f"{CAMPAIGN}/surveys/import", {}, EDIT_CITY_CONTENT),
     ("console.list_cities", "GET"): ("/console/cities", None, PLATFORM),
     ("console.new_city", "GET"): ("/console/cities/new", None, PLATFORM),
     ("console.new_city", "POST"): (
@@ -155,10 +166,52 @@ ROUTES = {
         {},
         MANAGE_DELIVERIES,
     ),
+    ("console.show_survey_results", "GET"): (RESULTS, None, SURVEY_RESULTS),
+    ("console.download_survey_responses", "GET"): (f"{RESULTS}.csv", None, SURVEY_RESULTS),
     ("console.retry_dead_letters", "POST"): (
         "/console/lyon/deliveries/retry-all",
         {},
         MANAGE_DELIVERIES,
+    ),
+    # The survey builder: the city's moderators and administrators.
+    ("console.list_surveys", "GET"): ("/console/lyon/surveys", None, EDIT_CITY_CONTENT),
+    ("console.new_survey", "GET"): ("/console/lyon/surveys/new", None, EDIT_CITY_CONTENT),
+    ("console.new_survey", "POST"): ("/console/lyon/surveys/new", SURVEY_FORM, EDIT_CITY_CONTENT),
+    ("console.show_survey", "GET"): (SURVEY, None, EDIT_CITY_CONTENT),
+    ("console.edit_survey", "GET"): (f"{SURVEY}/settings", None, EDIT_CITY_CONTENT),
+    ("console.edit_survey", "POST"): (f"{SURVEY}/settings", SURVEY_FORM, EDIT_CITY_CONTENT),
+    ("console.publish_survey", "POST"): (f"{SURVEY}/publish", {}, EDIT_CITY_CONTENT),
+    ("console.close_survey", "POST"): (f"{SURVEY}/close", {}, EDIT_CITY_CONTENT),
+    ("console.add_page", "POST"): (f"{SURVEY}/pages", {}, EDIT_CITY_CONTENT),
+    ("console.edit_page", "GET"): (f"{SURVEY}/pages/1", None, EDIT_CITY_CONTENT),
+    ("console.edit_page", "POST"): (f"{SURVEY}/pages/1", {"key": "home"}, EDIT_CITY_CONTENT),
+    ("console.delete_page", "POST"): (f"{SURVEY}/pages/2/delete", {}, EDIT_CITY_CONTENT),
+    ("console.new_question", "GET"): (f"{SURVEY}/pages/1/questions/new", None, EDIT_CITY_CONTENT),
+    ("console.new_question", "POST"): (
+        f"{SURVEY}/pages/1/questions/new",
+        QUESTION_FORM,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.edit_question", "GET"): (f"{SURVEY}/questions/heating", None, EDIT_CITY_CONTENT),
+    ("console.edit_question", "POST"): (
+        f"{SURVEY}/questions/heating",
+        {**QUESTION_FORM, "key": "heating"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.move_question", "POST"): (
+        f"{SURVEY}/questions/heating/move",
+        {"direction": "down"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.delete_question", "GET"): (
+        f"{SURVEY}/questions/heating/delete",
+        None,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.delete_question", "POST"): (
+        f"{SURVEY}/questions/heating/delete",
+        {},
+        EDIT_CITY_CONTENT,
     ),
 }
 
@@ -190,7 +243,20 @@ def _state(db_session) -> tuple:
         tuple(db_session.execute(sa.select(City.slug, City.name, City.timezone))),
         tuple(db_session.execute(sa.select(Delivery.id, Delivery.status).order_by(Delivery.id))),
         tuple(db_session.execute(sa.select(Update.id, Update.status, Update.title))),
+        tuple(db_session.execute(sa.select(Survey.id, Survey.status, Survey.grace_minutes))),
+        tuple(
+            db_session.execute(
+                sa.select(SurveyVersion.id, SurveyVersion.status, SurveyVersion.definition)
+            )
+        ),
     )
+
+
+def _results_survey(db_session, people) -> int:
+    """A published survey of its own campaign, for the results pages."""
+    lyon = people["admin"].city
+    campaign = published_campaign(db_session, people["platform_admin"], lyon, slug="results")
+    return make_survey(db_session, people["platform_admin"], campaign).id
 
 
 CASES = [(endpoint, method, actor) for endpoint, method in sorted(ROUTES) for actor in ACTORS]
@@ -206,11 +272,13 @@ def test_route_permissions(endpoint, method, actor, as_person, people, make_camp
     ids = {name: person.id for name, person in people.items()}
     ids["dead_letter"] = dead_letter(db_session, people["resident"]).id
     lyon = people["admin"].city
+    ids["survey"] = _results_survey(db_session, people)
     ids["update"] = updates.create_update(
         db_session, people["platform_admin"], lyon, title={"fr": "Brouillon"}
     ).id
+    campaign = make_campaign()
+    ids["survey"] = survey_with_question(db_session, people["platform_admin"], campaign).id
     path = path.format(**ids)
-    make_campaign()
     if endpoint == "console.enable_account":
         people["resident"].disabled_at = utcnow()
         db_session.commit()
