@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import User
@@ -46,7 +46,13 @@ NOT_STARTED, DRAFT, SUBMITTED, UNKNOWN = "not_started", "draft", "submitted", "u
 
 def get_answerable_survey(session: Session, user: User, survey_id: int) -> Survey:
     """A survey the person may answer (open or closed); anything else reads as not found."""
-    survey = session.get(Survey, survey_id)
+    # One statement for the survey and the campaign the policy looks at; the campaign's
+    # phases are not needed here.
+    survey = session.get(
+        Survey,
+        survey_id,
+        options=[joinedload(Survey.campaign).lazyload(Campaign.phases)],
+    )
     if survey is None or not can(user, "survey.answer", survey):
         raise NotFound()
     return survey
