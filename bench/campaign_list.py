@@ -491,14 +491,15 @@ def print_report(facts: dict, results: list[dict], args: argparse.Namespace) -> 
         )
 
 
-def write_json(facts: dict, results: list[dict], args: argparse.Namespace) -> Path:
+def save_results(name: str, facts: dict, args: argparse.Namespace, **figures) -> Path:
+    """Write a run's figures with the machine facts and the load settings to
+    bench/results/<name>-<UTC time>-<database>.json (git-ignored)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"campaign_list-{stamp}-{facts['database']}.json"
+    path = RESULTS_DIR / f"{name}-{stamp}-{facts['database']}.json"
     payload = {
-        "benchmark": "campaign_list",
+        "benchmark": name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "target_ratio": TARGET_RATIO,
         "load": {
             "tool": "wrk",
             "threads": args.threads,
@@ -507,19 +508,30 @@ def write_json(facts: dict, results: list[dict], args: argparse.Namespace) -> Pa
             "warmup_s": args.warmup,
             "rounds": args.rounds,
         },
-        "seed": {"campaigns": N_CAMPAIGNS, "page": PAGE},
         "machine": facts,
-        "results": results,
+        **figures,
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 
 
+def write_json(facts: dict, results: list[dict], args: argparse.Namespace) -> Path:
+    return save_results(
+        "campaign_list",
+        facts,
+        args,
+        target_ratio=TARGET_RATIO,
+        seed={"campaigns": N_CAMPAIGNS, "page": PAGE},
+        results=results,
+    )
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def load_arguments(description: str, pairs: str) -> argparse.ArgumentParser:
+    """The options every load benchmark takes: the database and wrk's settings."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--database-url",
         help="PostgreSQL URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test "
@@ -528,8 +540,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved hello/list pairs")
+    parser.add_argument("--rounds", type=int, default=3, help=f"interleaved {pairs} pairs")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per path")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = load_arguments(__doc__.split("\n\n")[0], "hello/list")
     parser.add_argument(
         "--sync", action="store_true", help="also measure gunicorn sync, 4 workers (doubles time)"
     )

@@ -46,7 +46,6 @@ from app.extensions import db  # noqa: E402
 from app.models import TokenKind, User  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from bench.campaign_list import (  # noqa: E402
-    RESULTS_DIR,
     TARGET_RATIO,
     WORKER_MODELS,
     Database,
@@ -54,10 +53,12 @@ from bench.campaign_list import (  # noqa: E402
     WrkResult,
     database,
     gunicorn,
+    load_arguments,
     log,
     machine_facts,
     make_app,
     parse_wrk,
+    save_results,
     server_cpu_seconds,
 )
 from campaigns import service as campaigns  # noqa: E402
@@ -518,45 +519,22 @@ def print_report(facts: dict, load: list[dict], results: dict, args) -> None:
 
 
 def write_json(facts: dict, load: list[dict], results: dict, args) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"survey_submit-{stamp}-{facts['database']}.json"
-    payload = {
-        "benchmark": "survey_submit",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "target_ratio": TARGET_RATIO,
-        "results_target_s": RESULTS_TARGET_S,
-        "load": {
-            "tool": "wrk",
-            "threads": args.threads,
-            "connections": args.connections,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "rounds": args.rounds,
-        },
-        "machine": facts,
-        "submission": load,
-        "results": results,
-    }
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    return path
+    return save_results(
+        "survey_submit",
+        facts,
+        args,
+        target_ratio=TARGET_RATIO,
+        results_target_s=RESULTS_TARGET_S,
+        submission=load,
+        results=results,
+    )
 
 
 # --- main -----------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test "
-        "(a schema bench_<random> is created and dropped); default: a temp SQLite file",
-    )
-    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=32, help="wrk -c")
-    parser.add_argument("--threads", type=int, default=2, help="wrk -t")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved floor/submit pairs")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per path")
+    parser = load_arguments(__doc__.split("\n\n")[0], "floor/submit")
     parser.add_argument("--responses", type=int, default=RESPONSES, help="for the results")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per results view")
     parser.add_argument("--skip-load", action="store_true", help="only the results timing")
