@@ -13,7 +13,7 @@ from app.console.blueprint import bp
 from app.console.campaign_input import CampaignInput
 from app.console.forms import CampaignForm, NewCampaignForm, sort_errors
 from app.console.labels import CAMPAIGN_TEXT_LABELS
-from app.console.scoping import actor, console_city
+from app.console.scoping import actor, console_city, refused
 from app.console.translations import Shown, languages_missing, missing_by_field
 from app.errors import Conflict, Invalid
 from app.extensions import db
@@ -235,9 +235,7 @@ def edit_campaign(city_slug: str, slug: str):
             db.session.rollback()
             errors = _sort_errors(form, error)
         except Conflict as error:
-            db.session.rollback()
-            flash(error.detail, "error")
-            return _to_campaign(campaign)
+            return refused(error, _to_campaign(campaign))
         else:
             if not typed.has_errors:
                 db.session.commit()
@@ -256,9 +254,7 @@ def _change_state(city_slug: str, slug: str, change, done_message: str, event: s
     try:
         change(db.session, actor(), campaign)
     except Conflict as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-        return _to_campaign(campaign)
+        return refused(error, _to_campaign(campaign))
     db.session.commit()
     log.info(event, extra={"campaign_id": campaign.id, "user_id": actor().id})
     flash(done_message, "success")

@@ -14,7 +14,7 @@ from app import accounts, cities
 from app.console.blueprint import bp
 from app.console.forms import FindAccountForm, GrantRoleForm
 from app.console.labels import ROLE_NAMES
-from app.console.scoping import actor, console_city
+from app.console.scoping import actor, console_city, refused
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import City, Role, User
@@ -101,9 +101,7 @@ def revoke_role(city_slug: str, user_id: int, role: str):
     try:
         cities.revoke_role(db.session, actor(), person, city, Role(role))
     except Conflict as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-        return _to_people(city)
+        return refused(error, _to_people(city))
     db.session.commit()
     log.info(
         "role revoked",

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from app.console.blueprint import bp
 from app.console.campaign_input import to_local_text
 from app.console.forms import sort_errors
-from app.console.scoping import actor, console_city
+from app.console.scoping import actor, console_city, refused
 from app.console.survey_input import (
     OP_NAMES,
     STATUS_NAMES,
@@ -122,12 +122,6 @@ def save_change(survey: Survey, change) -> dict | None:
     db.session.commit()
     log.info("survey changed", extra={"survey_id": survey.id, "user_id": actor().id})
     return None
-
-
-def _refused(survey: Survey, error: Conflict):
-    db.session.rollback()
-    flash(error.detail, "error")
-    return to_survey(survey)
 
 
 def flash_errors(errors: dict) -> None:
@@ -334,12 +328,24 @@ def _typed_texts(city: City) -> dict[str, dict[str, str]]:
     return {name: texts_from(request.form, name, city.enabled_locales) for name in SURVEY_TEXTS}
 
 
-def _with_texts(definition: dict, texts: dict) -> None:
+def _save_texts(survey: Survey, texts: dict) -> None:
+    """Write the survey's own texts into its draft version (made when it is published)."""
+    draft = service.draft_version(db.session, actor(), survey)
+    definition = copy.deepcopy(draft.definition)
     for name, value in texts.items():
         if value or name == "title":
             definition[name] = value
         else:
             definition.pop(name, None)
+    service.save_definition(db.session, actor(), survey, definition)
+
+
+def _settings_errors(form, texts: dict, error: Invalid | Conflict) -> dict:
+    """The settings page's errors, nothing of the attempt kept."""
+    db.session.rollback()
+    if isinstance(error, Conflict):
+        return {"general": [error.detail]}
+    return sort_errors(error, {n: getattr(form, n) for n in service.SETTINGS}, texts)
 
 
 @bp.route("/<city_slug>/surveys/new", methods=["GET", "POST"])
@@ -370,16 +376,9 @@ def new_survey(city_slug: str):
             survey = service.create_survey(
                 db.session, actor(), campaign, title=texts["title"], **settings
             )
-            draft = service.draft_version(db.session, actor(), survey)
-            definition = copy.deepcopy(draft.definition)
-            _with_texts(definition, texts)
-            service.save_definition(db.session, actor(), survey, definition)
-        except Invalid as error:
-            db.session.rollback()
-            errors = sort_errors(error, {n: getattr(form, n) for n in service.SETTINGS}, texts)
-        except Conflict as error:
-            db.session.rollback()
-            errors = {"general": [error.detail]}
+            _save_texts(survey, texts)
+        except (Invalid, Conflict) as error:
+            errors = _settings_errors(form, texts, error)
         else:
             db.session.commit()
             log.info("survey created", extra={"survey_id": survey.id, "user_id": actor().id})
@@ -414,17 +413,11 @@ def edit_survey(city_slug: str, survey_id: int):
         try:
             service.update_settings(db.session, actor(), survey, **settings)
             working = working_version(survey).definition
+            # Only changed texts open a new draft version of a published survey.
             if any((working.get(n) or {}) != texts[n] for n in SURVEY_TEXTS):
-                draft = service.draft_version(db.session, actor(), survey)
-                definition = copy.deepcopy(draft.definition)
-                _with_texts(definition, texts)
-                service.save_definition(db.session, actor(), survey, definition)
-        except Invalid as error:
-            db.session.rollback()
-            errors = sort_errors(error, {n: getattr(form, n) for n in service.SETTINGS}, texts)
-        except Conflict as error:
-            db.session.rollback()
-            errors = {"general": [error.detail]}
+                _save_texts(survey, texts)
+        except (Invalid, Conflict) as error:
+            errors = _settings_errors(form, texts, error)
         else:
             db.session.commit()
             log.info("survey settings", extra={"survey_id": survey.id, "user_id": actor().id})
@@ -441,7 +434,7 @@ def publish_survey(city_slug: str, survey_id: int):
     try:
         service.publish(db.session, actor(), survey)
     except Conflict as error:
-        return _refused(survey, error)
+        return refused(error, to_survey(survey))
     except Invalid as error:
         db.session.rollback()
         flash_errors(error.errors or {"general": [error.detail]})
@@ -461,7 +454,7 @@ def close_survey(city_slug: str, survey_id: int):
     try:
         service.close(db.session, actor(), survey)
     except Conflict as error:
-        return _refused(survey, error)
+        return refused(error, to_survey(survey))
     db.session.commit()
     log.info("survey closed", extra={"survey_id": survey.id, "user_id": actor().id})
     flash(_("The survey is closed. Nobody can start answering it any more."), "success")

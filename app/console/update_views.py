@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from app.console.blueprint import bp
 from app.console.campaign_input import to_local_text
 from app.console.forms import sort_errors
-from app.console.scoping import actor, console_city
+from app.console.scoping import actor, console_city, refused
 from app.console.translations import Shown
 from app.console.update_input import (
     STATUS_NAMES,
@@ -268,12 +268,6 @@ def edit_update(city_slug: str, update_id: int):
     return _form_page(city, form, texts, errors, update=update, status=422)
 
 
-def _refused(update: Update, error: Conflict):
-    db.session.rollback()
-    flash(error.detail, "error")
-    return _to_update(update)
-
-
 @bp.post("/<city_slug>/updates/<int:update_id>/publish")
 @login_required
 def publish_update(city_slug: str, update_id: int):
@@ -282,7 +276,7 @@ def publish_update(city_slug: str, update_id: int):
     try:
         publishing.publish_update(db.session, actor(), update)
     except Conflict as error:
-        return _refused(update, error)
+        return refused(error, _to_update(update))
     db.session.commit()
     log.info(
         "update published", extra={"update_id": update.id, "user_id": actor().id, "by": "console"}
@@ -313,7 +307,7 @@ def schedule_update(city_slug: str, update_id: int):
             db.session.rollback()
             form.publish_at.errors = list((error.errors or {}).get("publish_at", [error.detail]))
         except Conflict as error:
-            return _refused(update, error)
+            return refused(error, _to_update(update))
         else:
             db.session.commit()
             log.info(
@@ -356,7 +350,7 @@ def unpublish_update(city_slug: str, update_id: int):
     try:
         publishing.unpublish_update(db.session, actor(), update)
     except Conflict as error:
-        return _refused(update, error)
+        return refused(error, _to_update(update))
     db.session.commit()
     log.info(
         "update unpublished", extra={"update_id": update.id, "user_id": actor().id, "was": was}
