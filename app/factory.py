@@ -6,12 +6,14 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import i18n
+from app import audit as _audit_table  # noqa: F401  (known to migrations)
 from app import cli, errors, logs, security
 from app.config import FIXED, INSTANCE_DIR, from_environment
 from app.console import init_app as init_console
 from app.db import configure_sqlite, mark_writing_requests
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from client_api import init_app as init_api
+from ideas import models as _idea_tables  # noqa: F401
 from notifications import init_app as init_notifications
 from notifications import models as _notification_tables  # noqa: F401  (known to migrations)
 from surveys import models as _survey_tables  # noqa: F401

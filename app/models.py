@@ -31,6 +31,8 @@ class City(Base):
     default_locale: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     #: Locales content is written in; the default locale is always among them.
     enabled_locales: Mapped[list] = mapped_column(nullable=False)
+    #: The area residents' locations must lie in: [south, west, north, east] in degrees.
+    bounds: Mapped[list | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
     def __repr__(self) -> str:

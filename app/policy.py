@@ -7,6 +7,7 @@ from typing import Any
 from app.errors import NotAllowed, NotFound
 from app.models import City, Role, User
 from campaigns.models import Campaign, CampaignStatus
+from ideas.models import Board, BoardStatus
 from surveys.models import Survey, SurveyStatus
 from updates.models import Update, UpdateStatus
 
@@ -89,6 +90,21 @@ def _read_survey(user: User | None, survey: Survey) -> bool:
     return bool(_roles(user, survey.city_id) & EDITORS) or _answer_survey(user, survey)
 
 
+def _read_board(user: User | None, board: Board) -> bool:
+    """Residents of the city on a published board of a live campaign; its editors always.
+
+    What a resident may do on it (post, support) depends on the phase: ideas/ decides that.
+    """
+    if _roles(user, board.city_id) & EDITORS:
+        return True
+    return (
+        user is not None
+        and user.city_id == board.city_id
+        and board.status == BoardStatus.PUBLISHED
+        and board.campaign.status == CampaignStatus.PUBLISHED
+    )
+
+
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
@@ -102,6 +118,12 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "survey.read": _read_survey,
     "survey.manage": _any_role(EDITORS),
     "survey.answer": _answer_survey,
+    "board.read": _read_board,
+    "board.manage": _any_role(EDITORS),
+    "idea.moderate": _any_role(EDITORS),
+    # The city's official answer to an idea.
+    "idea.answer": _any_role(frozenset({Role.MODERATOR, Role.STAFF, Role.ADMIN})),
+    "audit.read": _any_role(frozenset({Role.ADMIN})),
     "update.read": _read_update,
     "update.manage": _any_role(PUBLISHERS),
     # The outbox of a city: delivery counts and dead letters, which staff may send again.
@@ -110,6 +132,7 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".
 VISIBILITY = {
+    Board: "board.read",
     Campaign: "campaign.read",
     City: "console.enter",
     Survey: "survey.read",

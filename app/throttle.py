@@ -68,3 +68,21 @@ def device_limits(deduct_when=None) -> list:
             "60/minute", key_func=get_remote_address, methods=["POST"], deduct_when=deduct_when
         ),
     ]
+
+
+#: Residents' writes on idea boards: name → per signed-in device, per client address.
+PARTICIPATION = {
+    "idea": ("5/minute;30/hour", "20/minute"),
+    "comment": ("10/minute;100/hour", "40/minute"),
+    "flag": ("10/minute;50/hour", "40/minute"),
+    "support": ("60/minute;600/hour", "240/minute"),
+}
+
+
+def participation_limits(name: str, methods: list[str] | None = None) -> list:
+    """Posting ideas and comments, flagging and supporting: 429 with Retry-After beyond."""
+    per_device, per_address = PARTICIPATION[name]
+    return [
+        limiter.limit(per_device, key_func=bearer_key, methods=methods),
+        limiter.limit(per_address, key_func=get_remote_address, methods=methods),
+    ]

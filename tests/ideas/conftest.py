@@ -1,0 +1,71 @@
+"""Boards and ideas for the ideas tests, on a published campaign of Lyon."""
+
+import uuid
+
+import pytest
+
+from app.db import utcnow
+from app.models import Role
+from ideas.models import Board, BoardStatus, Idea, IdeaState, Phase
+from tests.surveys.helpers import published_campaign
+
+
+@pytest.fixture
+def moderator(lyon, make_user):
+    return make_user(lyon, role=Role.MODERATOR)
+
+
+@pytest.fixture
+def resident(lyon, make_user):
+    return make_user(lyon)
+
+
+@pytest.fixture
+def campaign(db_session, moderator, lyon):
+    return published_campaign(db_session, moderator, lyon)
+
+
+@pytest.fixture
+def board_of(db_session, campaign):
+    """A published board of the campaign, collecting ideas unless told otherwise."""
+
+    def make(**settings):
+        values = {
+            "title": {"fr": "Cour de l'îlot 7", "en": "Courtyard of block 7"},
+            "status": BoardStatus.PUBLISHED,
+            "phase": Phase.COLLECTING,
+            "published_at": utcnow(),
+            "shuffle_seed": 12345,
+        } | settings
+        board = Board(city_id=campaign.city_id, campaign_id=campaign.id, **values)
+        db_session.add(board)
+        db_session.flush()
+        return board
+
+    return make
+
+
+@pytest.fixture
+def idea_on(db_session):
+    """A published idea on a board by an author."""
+
+    def make(board, author, title="Un potager partagé", body="Des bacs pour tous.", **values):
+        now = utcnow()
+        idea = Idea(
+            board_id=board.id,
+            city_id=board.city_id,
+            author_id=author.id if author else None,
+            client_uuid=str(uuid.uuid4()),
+            title=title,
+            body=body,
+            language="fr",
+            state=values.pop("state", IdeaState.PUBLISHED),
+            search_text=f"{title} {body}".lower(),
+            published_at=now,
+            **values,
+        )
+        db_session.add(idea)
+        db_session.flush()
+        return idea
+
+    return make
