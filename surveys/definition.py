@@ -164,6 +164,12 @@ def check_definition(definition: dict, locales: list[str], previous: dict | None
     return result
 
 
+def _questions(page: object) -> list:
+    """A page's questions where they are a list; anything else is refused later, not here."""
+    questions = page.get("questions") if isinstance(page, dict) else None
+    return questions if isinstance(questions, list) else []
+
+
 class _Checker:
     def __init__(self, locales: list[str]):
         self.locales = locales
@@ -233,15 +239,14 @@ class _Checker:
             if texts:
                 result[field] = texts
         pages = self.listed(definition.get("pages"), "pages", MAX_PAGES, 1)
-        if sum(len(p.get("questions") or []) for p in pages if isinstance(p, dict)) > MAX_QUESTIONS:
+        if sum(len(_questions(p)) for p in pages) > MAX_QUESTIONS:
             self.add("pages", _("At most %(max)d questions.", max=MAX_QUESTIONS))
             return result
         # Every well-formed question key, to tell "comes later" from "does not exist".
         self.known = {
             q.get("key")
             for p in pages
-            if isinstance(p, dict) and isinstance(p.get("questions"), list)
-            for q in p["questions"]
+            for q in _questions(p)
             if isinstance(q, dict) and isinstance(q.get("key"), str)
         }
         earlier: dict[str, dict] = {}

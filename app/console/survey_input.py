@@ -6,8 +6,9 @@ errors, by path (``pages.0.questions.2.choices.1.label``), are placed back next 
 by ``place_errors``. Numbers that cannot be read are passed on as typed, so the checker's
 message ("Not a valid number.") is the one shown.
 
-Choices, matrix rows and conditions are rows of inputs with a few empty ones to add more
-without script; blank rows are dropped, so row n on the page is item n - 1 of the definition.
+Choices, matrix rows and conditions (of a page or a question) are rows of inputs with a few
+empty ones to add more without script; blank rows are dropped, so row n on the page is item
+n - 1 of the definition.
 """
 
 from dataclasses import dataclass, field
@@ -196,20 +197,39 @@ def _condition_value(text: str, question: dict | None) -> object:
     return text
 
 
-def read_condition(form: MultiDict, questions: dict[str, dict]) -> tuple[dict | None, list]:
-    """The ``show_if`` typed as rows (``cond-<i>-question/op/value``) and the rows as typed.
+@dataclass
+class ConditionEditor:
+    """The "show only if" rows a page or question form shows, and how they combine."""
+
+    combine: str = "all"
+    rows: list[ConditionRow] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, condition: dict | None) -> "ConditionEditor":
+        return cls(*condition_rows(condition))
+
+    def shown_rows(self) -> list[ConditionRow]:
+        """The rows, then empty ones to add more conditions."""
+        return self.rows + [ConditionRow() for _ in range(SPARE_CONDITIONS)]
+
+
+def read_condition(
+    form: MultiDict, questions: dict[str, dict]
+) -> tuple[dict | None, ConditionEditor]:
+    """The ``show_if`` typed as rows (``cond-<i>-question/op/value``), and the rows as typed
+    (shown again when the form is refused).
 
     ``questions`` maps keys to the survey's questions, to give each value its type.
     """
-    combine = "any" if form.get("combine") == "any" else "all"
-    rows, leaves = [], []
+    typed = ConditionEditor("any" if form.get("combine") == "any" else "all")
+    leaves = []
     for i in range(MAX_CONDITIONS):
         key = (form.get(f"cond-{i}-question") or "").strip()
         op = (form.get(f"cond-{i}-op") or "").strip()
         value = form.get(f"cond-{i}-value") or ""
         if not key:
             continue
-        rows.append(ConditionRow(key, op, value))
+        typed.rows.append(ConditionRow(key, op, value))
         leaf: dict = {"question": key, "op": op if op in OPS else "equals"}
         if leaf["op"] == "any_of":
             leaf["value"] = [
@@ -219,10 +239,10 @@ def read_condition(form: MultiDict, questions: dict[str, dict]) -> tuple[dict | 
             leaf["value"] = _condition_value(value, questions.get(key))
         leaves.append(leaf)
     if not leaves:
-        return None, rows
+        return None, typed
     if len(leaves) == 1:
-        return leaves[0], rows
-    return {combine: leaves}, rows
+        return leaves[0], typed
+    return {typed.combine: leaves}, typed
 
 
 # --- a question -----------------------------------------------------------------------------
@@ -240,7 +260,7 @@ def read_question(form: MultiDict, kind: str, locales: list[str], questions: dic
         question["help"] = help_text
     if kind != "note":
         question["required"] = form.get("required") == "y"
-    condition, _rows_typed = read_condition(form, questions)
+    condition = read_condition(form, questions)[0]
     if condition is not None:
         question["show_if"] = condition
     if kind in SHOWS["choices"]:
@@ -290,15 +310,13 @@ class QuestionView:
     """What the question form shows: the question's values flattened for inputs."""
 
     question: dict
-    combine: str = "all"
-    conditions: list[ConditionRow] = field(default_factory=list)
+    condition: ConditionEditor
 
     @classmethod
-    def of(cls, question: dict, typed_conditions: list | None = None) -> "QuestionView":
-        combine, rows = condition_rows(question.get("show_if"))
-        if typed_conditions is not None:
-            rows = typed_conditions
-        return cls(question, combine, rows)
+    def of(cls, question: dict, typed: ConditionEditor | None = None) -> "QuestionView":
+        if typed is None:
+            typed = ConditionEditor.of(question.get("show_if"))
+        return cls(question, typed)
 
     def shows(self, what: str) -> bool:
         return self.question.get("type") in SHOWS[what]
@@ -308,9 +326,6 @@ class QuestionView:
         code = "value" if name == "choices" else "key"
         rows = list(self.question.get(name) or [])
         return rows + [{code: "", "label": {}} for _ in range(SPARE_ROWS)]
-
-    def condition_rows(self) -> list[ConditionRow]:
-        return self.conditions + [ConditionRow() for _ in range(SPARE_CONDITIONS)]
 
     def setting(self, group: str, name: str) -> str:
         value = (self.question.get(group) or {}).get(name)

@@ -13,6 +13,7 @@ from app.console.blueprint import bp
 from app.console.survey_input import (
     OP_NAMES,
     TYPE_NAMES,
+    ConditionEditor,
     QuestionView,
     place_errors,
     read_condition,
@@ -78,35 +79,46 @@ def edit_page(city_slug: str, survey_id: int, number: int):
     page = number - 1  # pages are numbered from 1 in addresses
     city = manage_city(city_slug)
     survey = survey_or_404(city, survey_id)
-    current = _page_or_404(working_version(survey).definition, page)
+    definition = working_version(survey).definition
+    current = _page_or_404(definition, page)
     if request.method == "GET":
         return _page_form(survey, page, current)
     typed = {"key": (request.form.get("key") or "").strip()}
     title = texts_from(request.form, "title", city.enabled_locales)
+    condition, typed_condition = read_condition(request.form, all_questions(definition))
 
     def change(definition: dict) -> None:
         edited = definition["pages"][page]
         edited["key"] = typed["key"]
-        if title:
-            edited["title"] = title
-        else:
-            edited.pop("title", None)
+        for name, value in (("title", title), ("show_if", condition)):
+            if value:
+                edited[name] = value
+            else:
+                edited.pop(name, None)
 
     errors = save_change(survey, change)
     if errors is None:
         flash(_("Your changes are saved."), "success")
         return to_survey(survey, f"page-{page + 1}")
     shown = {**current, **typed, "title": title}
-    return _page_form(survey, page, shown, place_errors(errors, f"pages.{page}"), 422)
+    placed = place_errors(errors, f"pages.{page}")
+    return _page_form(survey, page, shown, placed, typed_condition, 422)
 
 
-def _page_form(survey: Survey, page: int, values: dict, errors=None, status=200):
+def _page_form(survey: Survey, page: int, values: dict, errors=None, typed=None, status=200):
+    definition = working_version(survey).definition
+    if typed is None:
+        typed = ConditionEditor.of(values.get("show_if"))
     return render_template(
         "console/survey_page_form.html",
         city=survey.city,
         survey=survey,
         page=page,
         values=values,
+        condition=typed,
+        # A page's condition may test the questions of the pages before it.
+        earlier=earlier_questions(definition, page, 0),
+        op_names=OP_NAMES,
         errors=errors or {},
         locales=list(survey.city.enabled_locales),
         max_length=LENGTHS,
@@ -133,14 +145,14 @@ def delete_page(city_slug: str, survey_id: int, number: int):
 # --- questions ------------------------------------------------------------------------------
 
 
-def _question_form(survey, page, position, question, errors=None, typed_conditions=None, **kw):
+def _question_form(survey, page, position, question, errors=None, typed=None, **kw):
     definition = working_version(survey).definition
     return render_template(
         "console/survey_question_form.html",
         city=survey.city,
         survey=survey,
         page=page,
-        view=QuestionView.of(question, typed_conditions),
+        view=QuestionView.of(question, typed),
         earlier=earlier_questions(definition, page, position),
         errors=errors or {},
         locales=list(survey.city.enabled_locales),

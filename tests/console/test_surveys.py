@@ -1,10 +1,12 @@
 """The survey builder of the console: a bilingual survey built, published, edited, closed."""
 
+import pytest
 import sqlalchemy as sa
 
 from surveys import service
 from surveys.models import Survey, SurveyVersion
 from tests.console.helpers import html, post_form
+from tests.console.test_pages import PageAudit
 
 LIST = "/console/lyon/surveys"
 
@@ -46,6 +48,10 @@ def _versions(db_session, survey) -> list[SurveyVersion]:
 
 def _draft(db_session, survey) -> dict:
     return _versions(db_session, survey)[-1].definition
+
+
+def _show_if_errors(page: str) -> str:
+    return page.split('id="show_if-errors"', 1)[1].split("</ul>", 1)[0]
 
 
 HEATING = {
@@ -201,8 +207,7 @@ def test_a_condition_on_a_later_question_is_refused_next_to_the_condition(
     assert response.status_code == 422
     page = html(response)
     assert "Nothing is saved yet" in page
-    errors = page.split('id="show_if-errors"', 1)[1].split("</ul>", 1)[0]
-    assert "“boiler_age” does not come before this question." in errors
+    assert "“boiler_age” does not come before this question." in _show_if_errors(page)
     assert '<option value="boiler_age" selected>' in page  # what was typed stays
     assert _draft(db_session, survey) == before
 
@@ -274,6 +279,134 @@ def test_pages_can_be_added_renamed_and_deleted(as_person, make_campaign, db_ses
     assert response.status_code == 422 and "lower-case letters" in html(response)
     post_form(client, f"{show}/pages/2/delete", {}, page=show)
     assert len(_draft(db_session, survey)["pages"]) == 1
+
+
+def _labelled_and_without_inline_code(page: str) -> None:
+    audit = PageAudit()
+    audit.feed(page)
+    assert [c for c in audit.controls if c.get("id") not in audit.labels] == []
+    assert audit.inline_scripts == 0 and audit.styled == [] and audit.h1 == 1
+
+
+@pytest.fixture
+def two_pages(make_campaign, people, db_session) -> Survey:
+    """``survey_with_question`` with a number question "boiler_age" on page 2."""
+    campaign = make_campaign(status="published")
+    survey = survey_with_question(db_session, people["moderator"], campaign)
+    definition = _draft(db_session, survey)
+    definition["pages"][1]["questions"].append(
+        {"key": "boiler_age", "type": "number", "title": {"fr": "Âge de la chaudière ?"}}
+    )
+    service.save_definition(db_session, people["moderator"], survey, definition)
+    db_session.commit()
+    return survey
+
+
+def test_a_page_is_shown_only_if_an_answer_on_an_earlier_page_holds(
+    as_person, two_pages, db_session
+):
+    survey = two_pages
+    show = f"{LIST}/{survey.id}"
+    client = as_person("moderator")
+
+    # Page 2 may test the questions of page 1, not its own.
+    form = html(client.get(f"{show}/pages/2"))
+    _labelled_and_without_inline_code(form)
+    assert '<option value="heating">heating: Comment chauffez-vous ?</option>' in form
+    assert 'value="boiler_age"' not in form
+    # Nothing comes before page 1, so it has no condition to set.
+    first = html(client.get(f"{show}/pages/1"))
+    _labelled_and_without_inline_code(first)
+    assert 'name="cond-0-question"' not in first and "This page is always shown" in first
+
+    data = {
+        "key": "page_2",
+        "title-fr": "Votre chaudière",
+        "cond-0-question": "heating",
+        "cond-0-op": "equals",
+        "cond-0-value": "gas",
+    }
+    response = post_form(client, f"{show}/pages/2", data, page=show)
+    assert response.status_code == 303, html(response)
+    assert response.location.endswith("#page-2")
+    saved = _draft(db_session, survey)["pages"][1]
+    assert saved["show_if"] == {"question": "heating", "op": "equals", "value": "gas"}
+    assert saved["title"] == {"fr": "Votre chaudière"}
+    overview = html(client.get(show))
+    page_two = overview.split('id="page-2"', 1)[1].split('<ol class="questions">', 1)[0]
+    assert "Shown only if <code>heating</code> is <code>gas</code>" in page_two
+    form = html(client.get(f"{show}/pages/2"))
+    assert '<option value="heating" selected>' in form and 'value="gas"' in form
+
+    # Two conditions, one of them enough.
+    data = {
+        **data,
+        "combine": "any",
+        "cond-1-question": "heating",
+        "cond-1-op": "not_answered",
+    }
+    assert post_form(client, f"{show}/pages/2", data, page=show).status_code == 303
+    assert _draft(db_session, survey)["pages"][1]["show_if"] == {
+        "any": [
+            {"question": "heating", "op": "equals", "value": "gas"},
+            {"question": "heating", "op": "not_answered"},
+        ]
+    }
+    assert "<code>gas</code> or <code>heating</code> is not answered" in html(client.get(show))
+
+    # The page's condition follows the question when its key changes.
+    renamed = {
+        "type": "single_choice",
+        "key": "heat_source",
+        "title-fr": "Comment chauffez-vous ?",
+        "choice-0-value": "gas",
+        "choice-0-label-fr": "Gaz",
+    }
+    response = post_form(client, f"{show}/questions/heating", renamed, page=show)
+    assert response.status_code == 303, html(response)
+    conditions = _draft(db_session, survey)["pages"][1]["show_if"]["any"]
+    assert [c["question"] for c in conditions] == ["heat_source", "heat_source"]
+
+    # Emptying the rows makes the page unconditional again.
+    response = post_form(client, f"{show}/pages/2", {"key": "page_2"}, page=show)
+    assert response.status_code == 303
+    assert "show_if" not in _draft(db_session, survey)["pages"][1]
+    assert "Shown only if" not in html(client.get(show))
+
+
+def test_a_page_condition_on_its_own_or_a_later_page_is_refused_beside_it(
+    as_person, two_pages, db_session
+):
+    survey = two_pages
+    show = f"{LIST}/{survey.id}"
+    client = as_person("moderator")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    before = _draft(db_session, survey)
+
+    refusals = (
+        ("2", "boiler_age"),  # a question of the same page
+        ("1", "heating"),  # the same page, the first one
+        ("1", "boiler_age"),  # a later page
+    )
+    for number, key in refusals:
+        data = {"key": f"page_{number}", "cond-0-question": key, "cond-0-op": "answered"}
+        response = post_form(client, f"{show}/pages/{number}", data, page=show)
+        assert response.status_code == 422, (number, key)
+        page = html(response)
+        assert '<html lang="fr"' in page and 'class="error-summary"' in page
+        french = f"«\N{NO-BREAK SPACE}{key}\N{NO-BREAK SPACE}» ne figure pas avant cette question."
+        assert french in _show_if_errors(page)
+        assert 'href="#show_if-section"' in page
+        assert f'<option value="{key}" selected>{key}</option>' in page  # what was typed stays
+        _labelled_and_without_inline_code(page)
+        assert _draft(db_session, survey) == before
+
+    # A question that does not exist is refused as well, nothing saved.
+    data = {"key": "page_2", "cond-0-question": "ghost", "cond-0-op": "answered"}
+    response = post_form(client, f"{show}/pages/2", data, page=show)
+    assert response.status_code == 422
+    assert "aucune question «\N{NO-BREAK SPACE}ghost" in _show_if_errors(html(response))
+    assert _draft(db_session, survey) == before
 
 
 def test_the_city_nav_and_the_campaign_link_to_surveys(as_person, make_campaign):

@@ -443,3 +443,11 @@ def test_localized_resolves_every_text_for_one_reader():
     questions(definition)[1]["help"] = {}
     german = localized(definition, "de", "fr")
     assert german["locales"] == ["fr"] and "help" not in questions(german)[1]
+
+
+@pytest.mark.parametrize("questions", [True, 3, "q", {"key": "q"}])
+def test_questions_that_are_not_a_list_are_refused(questions):
+    definition = {"title": t("Survey"), "pages": [{"key": "p", "questions": questions}]}
+    with pytest.raises(Invalid) as refused:
+        check_definition(definition, LOCALES)
+    assert list(refused.value.errors) == ["pages.0.questions"]
