@@ -16,6 +16,7 @@ from flask import has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
+from hypothesis import settings
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import cities
@@ -27,6 +28,10 @@ from app.models import City, Role, TokenKind, User
 from app.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
+
+# Examples touch the database; a busy machine must not turn slow ones into failures.
+settings.register_profile("livinglab", deadline=None)
+settings.load_profile("livinglab")
 
 
 def new_database(directory: Path, name: str = "test") -> tuple[str, dict, str | None]:
