@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 from flask.views import MethodView
+from flask_babel import refresh
 
 from app import accounts, cities
 from app.errors import Invalid
@@ -196,6 +197,7 @@ class Me(MethodView):
         """Change my name or language (null: follow the device's language)."""
         accounts.update_profile(db.session, g.user, **data)
         db.session.commit()
+        refresh()  # answer in the language just chosen
         return g.user
 
 

@@ -5,6 +5,7 @@ from functools import wraps
 
 import flask_smorest
 from flask import current_app, g, request
+from flask_babel import get_locale
 from flask_smorest.utils import prepare_response
 from marshmallow import RAISE, Schema, fields
 
@@ -83,6 +84,9 @@ def signed_in(view):
             )
         accounts.record_token_use(db.session, token)
         g.token, g.user, g.city = token, token.user, token.user.city
+        # Chosen now, while the person is loaded: after a view commits, reading their
+        # language for the answer's headers would start a second transaction.
+        get_locale()
         return view(*args, **kwargs)
 
     wrapper._apidoc = dict(getattr(view, "_apidoc", {}))

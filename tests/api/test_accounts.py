@@ -139,6 +139,7 @@ def test_profile_update_refuses_privileged_fields(client, db_session, lyon, make
     assert db_session.get(User, user.id).is_platform_admin is False
     response = client.patch("/api/v1/me", json={"locale": "uk"}, headers=bearer(user))
     assert response.status_code == 200 and response.json["locale"] == "uk"
+    assert response.headers["Content-Language"] == "uk"  # answered in the new language
     assert_problem(client.patch("/api/v1/me", json={"locale": "xx"}, headers=bearer(user)), 422)
 
 
