@@ -538,6 +538,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--responses", type=int, default=RESPONSES, help="for the results")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per results view")
     parser.add_argument("--skip-load", action="store_true", help="only the results timing")
+    parser.add_argument(
+        "--sync", action="store_true", help="also measure gunicorn sync, 4 workers (doubles time)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
 
@@ -557,9 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         with database(args.database_url, workdir) as db_info:
             app = make_app(db_info)
             seeded = seed(app)
-            load = []
-            if not args.skip_load:
-                load = [measure_load("gthread 2x4", db_info, seeded, args, workdir)]
+            models = [] if args.skip_load else ["gthread 2x4"] + (["sync 4"] if args.sync else [])
+            load = [measure_load(model, db_info, seeded, args, workdir) for model in models]
             seed_s = seed_responses(app, db_info, seeded, args.responses)
             results = {
                 "responses": args.responses,

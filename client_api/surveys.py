@@ -7,12 +7,13 @@ keep no draft on the server and their responses cannot be listed or withdrawn by
 """
 
 import uuid
+from functools import wraps
 
 from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from app.db import MAX_ID, utcnow
+from app.db import MAX_ID, utcnow, write_intent
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from client_api.caching import cached_json
@@ -43,8 +44,24 @@ class SurveySummaryOut(Schema):
         required=True,
         validate=validate.OneOf(["not_started", "draft", "submitted", "unknown"]),
         metadata={
-            "description": "not_started, draft or submitted; unknown on anonymous surveys, "
-            "whose responses are not linked to my account."
+            "description": "The status of my latest response: not_started, draft or submitted; "
+            "unknown on anonymous surveys, whose responses are not linked to my account."
+        },
+    )
+    my_submitted = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "How many responses I submitted (withdrawn ones aside); null on "
+            "anonymous surveys."
+        },
+    )
+    can_start = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether a new response of mine would be taken now: always on "
+            "surveys that take several per person, otherwise until I submitted one (always "
+            "on anonymous surveys, where only the phone knows)."
         },
     )
 
@@ -121,12 +138,51 @@ class ResponseOut(Schema):
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _commit_keeping(response) -> None:
-    """Commit, answering from the response as it stands: a commit expires what the session
-    holds, and reloading it would open a second transaction (on SQLite, a second write lock)."""
+def _commit(response=None) -> None:
+    """Commit, answering from the response as it stands.
+
+    A commit expires what the session holds, and reloading any of it would open a second
+    transaction (on SQLite, a second write lock): the response is taken out of the session
+    first, and the language of the answer (``Content-Language``, which reads the person's
+    setting) is settled before.
+    """
+    current_locale()
     db.session.flush()
-    db.session.expunge(response)
+    if response is not None:
+        db.session.expunge(response)
     db.session.commit()
+
+
+def _checks_before_writing(view):
+    """Run the view's checks in a read transaction; ``_begin_writing()`` ends it before the
+    writes.
+
+    On SQLite a request that writes takes the database's write lock at its first read (see
+    app/db.py): sign-in, loading the survey and checking the answers would all happen while
+    every other writer waits. Here they happen beside other writers, and the lock is held only
+    for the inserts and the commit. PostgreSQL locks nothing for reading: one transaction.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        write_intent.set(False)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _begin_writing() -> None:
+    """End the checks' read transaction (keeping what it loaded) and write from here on."""
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    write_intent.set(True)
 
 
 def _client_uuid(value: str) -> str:
@@ -144,7 +200,8 @@ def _survey(survey_id: int) -> Survey:
     return responses.get_answerable_survey(db.session, g.user, survey_id)
 
 
-def _summary(survey: Survey, my_status: str) -> dict:
+def _summary(found: responses.OpenSurvey) -> dict:
+    survey = found.survey
     title, _language = pick(
         survey.current_version.definition.get("title"), current_locale(), g.city.default_locale
     )
@@ -157,7 +214,9 @@ def _summary(survey: Survey, my_status: str) -> dict:
         "anonymous": survey.anonymous,
         "allow_multiple": survey.allow_multiple,
         "version_id": survey.current_version_id,
-        "my_status": my_status,
+        "my_status": found.status,
+        "my_submitted": found.submitted,
+        "can_start": found.can_start,
     }
 
 
@@ -192,8 +251,7 @@ class Surveys(MethodView):
     @blp.response(200, SurveySummaryOut(many=True))
     def get(self):
         """Surveys of my city open now, with where I stand in each."""
-        found = responses.open_surveys(db.session, g.user, utcnow())
-        return [_summary(survey, status) for survey, status in found]
+        return [_summary(found) for found in responses.open_surveys(db.session, g.user, utcnow())]
 
 
 @blp.route("/surveys/<int:survey_id>", endpoint="get_survey")
@@ -251,7 +309,7 @@ class MyResponse(MethodView):
             data["locale"] or current_locale(),
             utcnow(),
         )
-        _commit_keeping(response)
+        _commit(response)
         return response
 
     @signed_in
@@ -264,11 +322,12 @@ class MyResponse(MethodView):
         responses.withdraw(
             db.session, g.user, _survey(survey_id), _client_uuid(client_uuid), utcnow()
         )
-        db.session.commit()
+        _commit()
 
 
 @blp.route("/surveys/<int:survey_id>/responses/<client_uuid>/submit", endpoint="submit_response")
 class SubmitResponse(MethodView):
+    @_checks_before_writing
     @signed_in
     @blp.arguments(SubmitIn)
     @blp.response(201, ResponseOut)
@@ -291,6 +350,7 @@ class SubmitResponse(MethodView):
             data["locale"] or current_locale(),
             utcnow(),
             started_at=data["started_at"],
+            before_writing=_begin_writing,
         )
-        _commit_keeping(response)
+        _commit(response)
         return response, 201 if created else 200

@@ -115,7 +115,16 @@ class SurveyResponse(Base):
         sa.UniqueConstraint("survey_id", "client_uuid"),
         # One response per person where the survey allows one (NULLs never collide).
         sa.UniqueConstraint("survey_id", "single_owner_id"),
-        sa.Index("ix_survey_responses_results", "survey_id", "status", "submitted_at"),
+        # Results: responses per day, and the respondents of a language or version, from the
+        # index alone.
+        sa.Index(
+            "ix_survey_responses_results",
+            "survey_id",
+            "status",
+            "submitted_at",
+            "locale",
+            "version_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,8 +175,17 @@ class ResponseAnswer(Base):
 
     __tablename__ = "response_answers"
     __table_args__ = (
-        # Results: one survey's answers per question and choice, without a join.
-        sa.Index("ix_response_answers_results", "survey_id", "question", "choice"),
+        # Results: one survey's answers grouped per question, row, choice and value, and who
+        # chose what, read from the index alone (in its order) without a join.
+        sa.Index(
+            "ix_response_answers_results",
+            "survey_id",
+            "question",
+            "item",
+            "choice",
+            "number",
+            "response_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

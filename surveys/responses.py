@@ -18,11 +18,14 @@ Decisions:
   ``single_owner_id`` key) and discards their other drafts; withdrawing gives the place back.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import User
@@ -44,15 +47,24 @@ from surveys.service import closing_moment, is_collecting
 NOT_STARTED, DRAFT, SUBMITTED, UNKNOWN = "not_started", "draft", "submitted", "unknown"
 
 
+#: Built once (every answering request runs it): the survey, what the policy and the phone
+#: need of its campaign (not its texts or phases), and the current version, the one answers
+#: are usually checked against, in one statement.
+_ANSWERABLE = (
+    sa.select(Survey)
+    .where(Survey.id == sa.bindparam("survey_id"))
+    .options(
+        joinedload(Survey.campaign)
+        .load_only(Campaign.city_id, Campaign.slug, Campaign.status)
+        .lazyload(Campaign.phases),
+        joinedload(Survey.current_version),
+    )
+)
+
+
 def get_answerable_survey(session: Session, user: User, survey_id: int) -> Survey:
     """A survey the person may answer (open or closed); anything else reads as not found."""
-    # One statement for the survey and the campaign the policy looks at; the campaign's
-    # phases are not needed here.
-    survey = session.get(
-        Survey,
-        survey_id,
-        options=[joinedload(Survey.campaign).lazyload(Campaign.phases)],
-    )
+    survey = session.scalar(_ANSWERABLE, {"survey_id": survey_id})
     if survey is None or not can(user, "survey.answer", survey):
         raise NotFound()
     return survey
@@ -63,8 +75,23 @@ def _ensure_answerable(user: User, survey: Survey) -> None:
         raise NotFound()
 
 
-def open_surveys(session: Session, user: User, now: datetime) -> list[tuple[Survey, str]]:
-    """Surveys of the person's city collecting now, each with their status in it."""
+@dataclass
+class OpenSurvey:
+    """A survey collecting now, and where the person stands in it."""
+
+    survey: Survey
+    #: The status of the person's latest response (withdrawn ones aside): not_started, draft or
+    #: submitted; unknown on anonymous surveys, whose responses are linked to nobody.
+    status: str
+    #: How many of the person's responses are submitted (None on anonymous surveys).
+    submitted: int | None
+    #: Whether a new response would be taken: always where several are allowed, else until one
+    #: is submitted (anonymous surveys cannot tell, so always; the phone knows).
+    can_start: bool
+
+
+def open_surveys(session: Session, user: User, now: datetime) -> list[OpenSurvey]:
+    """Surveys of the person's city collecting now, each with where they stand in it."""
     surveys = list(
         session.scalars(
             sa.select(Survey)
@@ -80,34 +107,53 @@ def open_surveys(session: Session, user: User, now: datetime) -> list[tuple[Surv
             .order_by(Survey.published_at.desc(), Survey.id.desc())
         )
     )
-    statuses: dict[int, set[str]] = {}
+    mine: dict[int, tuple[str, int]] = {}
     if surveys:
-        rows = session.execute(
-            sa.select(SurveyResponse.survey_id, SurveyResponse.status).where(
+        # Per survey, one row: the latest response's status and the count of submitted ones.
+        per_survey = {"partition_by": SurveyResponse.survey_id}
+        latest = sa.func.row_number().over(
+            **per_survey, order_by=(SurveyResponse.started_at.desc(), SurveyResponse.id.desc())
+        )
+        submitted = sa.func.count(
+            sa.case((SurveyResponse.status == ResponseStatus.SUBMITTED, 1))
+        ).over(**per_survey)
+        ranked = (
+            sa.select(
+                SurveyResponse.survey_id,
+                SurveyResponse.status,
+                submitted.label("submitted"),
+                latest.label("latest"),
+            )
+            .where(
                 SurveyResponse.user_id == user.id,
                 SurveyResponse.survey_id.in_([s.id for s in surveys]),
+                SurveyResponse.status != ResponseStatus.WITHDRAWN,
+            )
+            .subquery()
+        )
+        rows = session.execute(
+            sa.select(ranked.c.survey_id, ranked.c.status, ranked.c.submitted).where(
+                ranked.c.latest == 1
             )
         )
-        for survey_id, status in rows:
-            statuses.setdefault(survey_id, set()).add(status)
+        mine = {survey_id: (status, count) for survey_id, status, count in rows}
     result = []
     for survey in surveys:
-        mine = statuses.get(survey.id, set())
         if survey.anonymous:
-            status = UNKNOWN
-        elif ResponseStatus.SUBMITTED in mine:
-            status = SUBMITTED
-        elif ResponseStatus.DRAFT in mine:
-            status = DRAFT
-        else:
-            status = NOT_STARTED
-        result.append((survey, status))
+            result.append(OpenSurvey(survey, UNKNOWN, None, can_start=True))
+            continue
+        status, count = mine.get(survey.id, (NOT_STARTED, 0))
+        can_start = survey.allow_multiple or count == 0
+        result.append(OpenSurvey(survey, status, count, can_start))
     return result
 
 
 def _version(session: Session, survey: Survey, version_id: int) -> SurveyVersion:
     """A version residents have been given: published now or before, of this very survey."""
-    version = session.get(SurveyVersion, version_id)
+    if version_id == survey.current_version_id:
+        version = survey.current_version  # loaded with the survey
+    else:
+        version = session.get(SurveyVersion, version_id)
     if (
         version is None
         or version.survey_id != survey.id
@@ -259,13 +305,29 @@ def _replay(
     return existing
 
 
-def _write_rows(session: Session, response: SurveyResponse, version: SurveyVersion) -> None:
-    rows = [
-        {"survey_id": response.survey_id, "response_id": response.id, **row}
-        for row in answer_rules.answer_rows(version.definition, response.answers)
-    ]
+def _write_rows(session: Session, response: SurveyResponse, rows: list[dict]) -> None:
     if rows:  # one executemany (Core): the ORM would insert them row by row
-        session.execute(ResponseAnswer.__table__.insert(), rows)
+        session.execute(
+            ResponseAnswer.__table__.insert(),
+            [{"survey_id": response.survey_id, "response_id": response.id, **r} for r in rows],
+        )
+
+
+@dataclass
+class _Checked:
+    """A submission that passed the checks: what to store."""
+
+    survey: Survey
+    user: User
+    client_uuid: str
+    version: SurveyVersion
+    #: Columns of the submitted response.
+    values: dict
+    started_at: datetime
+    #: Its answer rows (ResponseAnswer), made before anything is written.
+    rows: list[dict] = field(default_factory=list)
+    #: The stored draft of this UUID, when the checks needed to look it up.
+    draft: SurveyResponse | None = None
 
 
 def submit(
@@ -278,8 +340,16 @@ def submit(
     locale: str,
     now: datetime,
     started_at: datetime | None = None,
+    before_writing: Callable[[], None] | None = None,
 ) -> tuple[SurveyResponse, bool]:
-    """Submit a response; returns it and whether this call stored it (False: a resend)."""
+    """Submit a response; returns it and whether this call stored it (False: a resend).
+
+    The checks only read, and ``before_writing`` is called once they passed, before anything
+    is written (the API ends its reading transaction there). They read the stored response of
+    the UUID only when it matters (invalid answers or a closed survey: a resend is answered as
+    the first time, and a draft saved before closing counts for the grace period); otherwise
+    storing finds it.
+    """
     _ensure_answerable(user, survey)
     version = _version(session, survey, version_id)
     errors = answer_rules.validate(version.definition, answers, complete=True)
@@ -287,73 +357,144 @@ def submit(
     if not errors:
         answers = answer_rules.normalized(version.definition, answers)
         fingerprint = answer_rules.fingerprint(answers)
-    existing = _find(session, survey, client_uuid)
-    if existing is not None and not survey.anonymous and existing.user_id != user.id:
-        raise NotFound()  # another person's UUID: as if it did not exist
-    if existing is not None and existing.status != ResponseStatus.DRAFT:
-        # Resends are answered as the first time, even after closing.
-        return _replay(existing, user, survey, fingerprint), False
+    single_owner_id = None if survey.allow_multiple or survey.anonymous else user.id
+    checked = _Checked(
+        survey,
+        user,
+        client_uuid,
+        version,
+        values={
+            "version_id": version.id,
+            "status": ResponseStatus.SUBMITTED,
+            "locale": locale,
+            "answers": answers,
+            "fingerprint": fingerprint,
+            "submitted_at": now,
+            "updated_at": now,
+            "single_owner_id": single_owner_id,
+        },
+        started_at=min(started_at or now, now),
+    )
+    collecting = is_collecting(survey, now)
+    if errors or not collecting:
+        existing = _find(session, survey, client_uuid)
+        replayed = _stored(existing, user, survey, fingerprint)
+        if replayed is not None:
+            return replayed, False
+        checked.draft = existing
     if errors:
         raise Invalid(errors={"answers": errors})
-    if not is_collecting(survey, now):
-        started = min(
-            (m for m in (existing and existing.started_at, started_at) if m is not None),
-            default=None,
-        )
+    checked.rows = answer_rules.answer_rows(version.definition, answers)
+    if not collecting:
+        draft_start = checked.draft.started_at if checked.draft is not None else None
+        started = min((m for m in (draft_start, started_at) if m is not None), default=None)
         started = min(started, now) if started is not None else None
         if not _within_grace(survey, started, now):
             _ensure_collecting(survey, now)
-    single_owner_id = None if survey.allow_multiple or survey.anonymous else user.id
-    if single_owner_id is not None and _person_answered(session, survey, user):
-        # Maybe by this very response, submitted in parallel since we looked.
-        return _after_losing(session, user, survey, client_uuid, fingerprint), False
-    values = {
-        "version_id": version.id,
-        "status": ResponseStatus.SUBMITTED,
-        "locale": locale,
-        "answers": answers,
-        "fingerprint": fingerprint,
-        "submitted_at": now,
-        "updated_at": now,
-        "single_owner_id": single_owner_id,
-    }
-    try:
-        with session.begin_nested():
-            if existing is not None:
-                # Only one of parallel submissions turns the draft into the response.
-                done = session.execute(
-                    sa.update(SurveyResponse)
-                    .where(
-                        SurveyResponse.id == existing.id,
-                        SurveyResponse.status == ResponseStatus.DRAFT,
-                    )
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-                if done.rowcount != 1:
-                    raise _Lost()
-                response = _find(session, survey, client_uuid)
-            else:
-                response = SurveyResponse(
-                    survey_id=survey.id,
-                    user_id=None if survey.anonymous else user.id,
-                    client_uuid=client_uuid,
-                    started_at=min(started_at or now, now),
-                    **values,
-                )
-                session.add(response)
-                session.flush()
-            _write_rows(session, response, version)
-            session.flush()
-    except (IntegrityError, _Lost):
-        return _after_losing(session, user, survey, client_uuid, fingerprint), False
-    if single_owner_id is not None:
+    if before_writing is not None:
+        before_writing()
+    return _store(session, checked)
+
+
+def _store(session: Session, checked: _Checked) -> tuple[SurveyResponse, bool]:
+    """Store a checked submission; returns the response and whether this call stored it.
+
+    A phone's new response, the common case, is inserted at once: the insert itself finds a
+    UUID or a person's one place already taken (``ON CONFLICT DO NOTHING``), without a look-up
+    first or a savepoint; only then is the stored response read to decide the answer.
+    """
+    survey, user, values = checked.survey, checked.user, checked.values
+    fingerprint = values["fingerprint"]
+    draft, response = checked.draft, None
+    if draft is None:
+        response = _insert_new(
+            session,
+            survey_id=survey.id,
+            user_id=None if survey.anonymous else user.id,
+            client_uuid=checked.client_uuid,
+            started_at=checked.started_at,
+            **values,
+        )
+        if response is None:
+            # Taken: by this UUID (sent before, a parallel send, a draft) or by the person's
+            # other response on a survey answered once.
+            draft = _find(session, survey, checked.client_uuid)
+            if draft is None:
+                raise _already_answered()
+            replayed = _stored(draft, user, survey, fingerprint)
+            if replayed is not None:
+                return replayed, False
+    if response is None:
+        response = _submit_draft(session, survey, draft, values)
+        if response is None:
+            return _after_losing(session, user, survey, checked.client_uuid, fingerprint), False
+    _write_rows(session, response, checked.rows)
+    if values["single_owner_id"] is not None:
         _discard_other_drafts(session, survey, user, response)
     return response, True
 
 
-class _Lost(Exception):
-    """A parallel submission of the same response won."""
+def _stored(
+    existing: SurveyResponse | None, user: User, survey: Survey, fingerprint: str | None
+) -> SurveyResponse | None:
+    """The answer to a submission whose UUID is stored already: another person's reads as
+    nonexistent, a submitted (or withdrawn) one is replayed; None for no response or a draft."""
+    if existing is None:
+        return None
+    if not survey.anonymous and existing.user_id != user.id:
+        raise NotFound()  # another person's UUID: as if it did not exist
+    if existing.status != ResponseStatus.DRAFT:
+        return _replay(existing, user, survey, fingerprint)
+    return None
+
+
+def _insert_statement(insert) -> sa.Insert:
+    table = SurveyResponse.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+#: Built once, per database: a submission runs one of them.
+_INSERT = {
+    "postgresql": _insert_statement(postgresql.insert),
+    "sqlite": _insert_statement(sqlite.insert),
+}
+
+
+def _insert_new(session: Session, **values) -> SurveyResponse | None:
+    """Insert a response, or nothing (None) when its UUID or its person's place is taken."""
+    statement = _INSERT[session.get_bind().dialect.name]
+    response_id = session.scalar(statement, values)
+    if response_id is None:
+        return None
+    # The row as inserted, in the session without reading it back.
+    response = SurveyResponse(id=response_id, withdrawn_at=None, **values)
+    make_transient_to_detached(response)
+    session.add(response)
+    return response
+
+
+def _submit_draft(
+    session: Session, survey: Survey, draft: SurveyResponse, values: dict
+) -> SurveyResponse | None:
+    """The draft turned into the response; None when a parallel submission of it, or the
+    person's other response, won."""
+    try:
+        with session.begin_nested():
+            # Only one of parallel submissions turns the draft into the response.
+            done = session.execute(
+                sa.update(SurveyResponse)
+                .where(
+                    SurveyResponse.id == draft.id,
+                    SurveyResponse.status == ResponseStatus.DRAFT,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                return None
+    except IntegrityError:
+        return None
+    return _find(session, survey, draft.client_uuid)
 
 
 def _after_losing(

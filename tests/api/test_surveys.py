@@ -23,6 +23,8 @@ SUMMARY_FIELDS = {
     "allow_multiple",
     "version_id",
     "my_status",
+    "my_submitted",
+    "can_start",
 }
 SURVEY_FIELDS = {
     "id",
@@ -96,7 +98,26 @@ def test_my_open_surveys_with_my_status(client, survey_of, resident, bearer):
         "submitted",
         "not_started",
     )
+    assert (items[answered.id]["my_submitted"], items[answered.id]["can_start"]) == (1, False)
+    assert (items[fresh.id]["my_submitted"], items[fresh.id]["can_start"]) == (0, True)
     assert items[fresh.id]["title"] == "Your heating"
+
+
+def test_a_survey_taking_several_responses_stays_open_to_me(client, survey_of, resident, bearer):
+    survey = survey_of(allow_multiple=True)
+    headers = bearer(resident)
+
+    def listed():
+        (item,) = client.get("/api/v1/surveys", headers=headers).get_json()
+        return item["my_status"], item["my_submitted"], item["can_start"]
+
+    assert listed() == ("not_started", 0, True)
+    for answers in (GAS, HEAT_PUMP):
+        key = str(uuid.uuid4())
+        sent = client.post(url(survey, key, True), json=body(survey, answers), headers=headers)
+        assert sent.status_code == 201
+    # Submitted twice, and still welcome to answer again.
+    assert listed() == ("submitted", 2, True)
 
 
 def test_a_survey_in_my_language_with_an_etag(client, survey_of, resident, bearer):
@@ -273,7 +294,7 @@ def test_anonymous_surveys_keep_no_link_to_me(client, db_session, survey_of, res
     assert client.get(url(survey), headers=headers).get_json() == []
     assert_problem(client.delete(url(survey, key), headers=headers), 409, "anonymous-survey")
     (item,) = client.get("/api/v1/surveys", headers=headers).get_json()
-    assert item["my_status"] == "unknown"
+    assert (item["my_status"], item["my_submitted"], item["can_start"]) == ("unknown", None, True)
 
 
 def test_other_cities_and_other_people_see_nothing(

@@ -244,8 +244,8 @@ def test_anonymous_responses_are_linked_to_nobody(db_session, survey_of, residen
     # Still deduplicated by its UUID.
     _again, created = submit(db_session, resident, survey, key, GAS)
     assert not created and count(db_session, survey) == 1
-    ((_survey, status),) = responses.open_surveys(db_session, resident, utcnow())
-    assert status == "unknown"
+    (found,) = responses.open_surveys(db_session, resident, utcnow())
+    assert (found.status, found.submitted, found.can_start) == ("unknown", None, True)
 
 
 def test_withdrawing_removes_the_answers_and_frees_the_place(
@@ -301,9 +301,39 @@ def test_open_surveys_show_my_status(db_session, survey_of, resident, moderator,
         db_session, resident, started, new_uuid(), started.current_version_id, {}, "fr", utcnow()
     )
     submit(db_session, resident, answered, new_uuid(), GAS)
-    found = {s.id: status for s, status in responses.open_surveys(db_session, resident, utcnow())}
-    assert found == {started.id: "draft", answered.id: "submitted", untouched.id: "not_started"}
+    found = {
+        item.survey.id: (item.status, item.submitted, item.can_start)
+        for item in responses.open_surveys(db_session, resident, utcnow())
+    }
+    assert found == {
+        started.id: ("draft", 0, True),
+        answered.id: ("submitted", 1, False),
+        untouched.id: ("not_started", 0, True),
+    }
     assert unpublished.id not in found
+
+
+def test_a_survey_taking_several_responses_says_i_may_answer_again(db_session, survey_of, resident):
+    survey = survey_of(allow_multiple=True)
+    version = survey.current_version_id
+
+    def standing():
+        (item,) = responses.open_surveys(db_session, resident, utcnow())
+        return item.status, item.submitted, item.can_start
+
+    first, second = new_uuid(), new_uuid()
+    submit(db_session, resident, survey, first, GAS)
+    assert standing() == ("submitted", 1, True)
+    # My latest response is a draft: that is what I see, with the one I submitted counted.
+    later = utcnow() + timedelta(minutes=5)
+    responses.save_draft(db_session, resident, survey, second, version, {}, "fr", later)
+    assert standing() == ("draft", 1, True)
+    submit(db_session, resident, survey, second, HEAT_PUMP, now=later)
+    assert standing() == ("submitted", 2, True)
+    # Withdrawn responses are no longer mine to count.
+    responses.withdraw(db_session, resident, survey, second, later)
+    responses.withdraw(db_session, resident, survey, first, later)
+    assert standing() == ("not_started", 0, True)
 
 
 # --- real concurrency, on a committed database of its own -------------------------------------
