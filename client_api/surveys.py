@@ -143,10 +143,8 @@ def _commit(response=None) -> None:
 
     A commit expires what the session holds, and reloading any of it would open a second
     transaction (on SQLite, a second write lock): the response is taken out of the session
-    first, and the language of the answer (``Content-Language``, which reads the person's
-    setting) is settled before.
+    first (the answer's language was settled at sign-in).
     """
-    current_locale()
     db.session.flush()
     if response is not None:
         db.session.expunge(response)
