@@ -76,7 +76,7 @@ def _answer_survey(user: User | None, survey: Survey) -> bool:
     """Residents of the survey's city, on a published or closed survey of a live campaign.
 
     Whether it still collects (opening and closing times, grace after closing) depends on the
-    moment and on when the response was started: surveys/responses.py decides that.
+    moment and on when the response was started: surveys/responses*.py decide that.
     """
     return (
         user is not None

@@ -63,8 +63,10 @@ from bench.campaign_list import (  # noqa: E402
 )
 from campaigns import service as campaigns  # noqa: E402
 from surveys import results as survey_results  # noqa: E402
+from surveys import results_texts  # noqa: E402
 from surveys import service as surveys  # noqa: E402
 from surveys.models import ResponseAnswer, Survey, SurveyResponse  # noqa: E402
+from surveys.results_filters import Filters  # noqa: E402
 
 LUA = ROOT / "bench" / "submit.lua"
 FLOOR_PATH = "/bench/insert/%s"
@@ -424,7 +426,6 @@ def time_results(app: Flask, seeded: dict, repeats: int) -> dict[str, Any]:
         session = db.session
         admin = session.get(User, seeded["admin_id"])
         survey = session.get(Survey, seeded["results_survey_id"])
-        Filters = survey_results.Filters
         calls = {
             "results, all respondents": lambda: survey_results.results(
                 session, admin, survey, Filters(), "fr"
@@ -435,7 +436,7 @@ def time_results(app: Flask, seeded: dict, repeats: int) -> dict[str, Any]:
             "results, English respondents": lambda: survey_results.results(
                 session, admin, survey, Filters(locale="en"), "fr"
             ),
-            "written answers, page 1": lambda: survey_results.text_answers(
+            "written answers, page 1": lambda: results_texts.text_answers(
                 session, admin, survey, "comment", Filters()
             ),
         }

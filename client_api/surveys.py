@@ -20,7 +20,7 @@ from client_api.caching import cached_json
 from client_api.core import Blueprint, signed_in
 from i18n import LOCALES, _, current_locale
 from i18n.content import pick
-from surveys import responses
+from surveys import responses, responses_submit
 from surveys.definition import localized
 from surveys.models import Survey
 from surveys.service import is_collecting
@@ -297,7 +297,7 @@ class MyResponse(MethodView):
         Refused (409) on anonymous surveys, whose drafts stay on the phone, and once the
         response is submitted.
         """
-        response = responses.save_draft(
+        response = responses_submit.save_draft(
             db.session,
             g.user,
             _survey(survey_id),
@@ -338,7 +338,7 @@ class SubmitResponse(MethodView):
         409 ``already-answered``: the survey takes one response per person.
         422: answers that break the survey's rules, per question under ``errors.answers``.
         """
-        response, created = responses.submit(
+        response, created = responses_submit.submit(
             db.session,
             g.user,
             _survey(survey_id),

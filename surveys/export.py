@@ -37,7 +37,7 @@ from surveys.models import (
     SurveyResponse,
     SurveyVersion,
 )
-from surveys.results import Question, choice_label, questions_of
+from surveys.results_questions import Question, choice_label, questions_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"

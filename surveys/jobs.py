@@ -17,7 +17,7 @@ Decisions:
   in the same hour. The open period starts when residents could first answer: the later of
   publication and ``opens_at``.
 - A survey closes once its closing time and its grace period have passed: until then a
-  response started before closing may still arrive (surveys/responses.py).
+  response started before closing may still arrive (surveys/responses_submit.py).
 - Followers are told only while the campaign is published: an archived campaign's followers
   hear no more of it.
 """

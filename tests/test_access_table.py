@@ -18,7 +18,7 @@ from app.models import Role, TokenKind
 from campaigns import service
 from notifications.models import PushDevice, PushPlatform
 from notifications.unsubscribe import make_token
-from surveys import responses as survey_responses
+from surveys import responses_submit
 from tests.conftest import PASSWORD
 from tests.surveys.helpers import GAS, make_survey
 from updates import publishing
@@ -220,7 +220,7 @@ def world(app, db_session, lyon, vienna, make_user):
     draft_news = updates.create_update(db_session, people["staff"], lyon, title={"fr": "Bientôt"})
     survey = make_survey(db_session, moderator, published, allow_multiple=True)
     draft_survey = make_survey(db_session, moderator, published, publish=False)
-    withdrawable, _created = survey_responses.submit(
+    withdrawable, _created = responses_submit.submit(
         db_session,
         people["resident"],
         survey,

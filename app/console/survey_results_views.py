@@ -31,8 +31,15 @@ from app.db import MAX_ID, utcnow
 from app.errors import Invalid
 from app.extensions import db
 from i18n import current_locale
-from surveys import export, results
-from surveys.results import Filters
+from surveys import export, results, results_texts
+from surveys.results_filters import Filters
+from surveys.results_questions import (
+    CHOICE_KINDS,
+    choice_label,
+    published_versions,
+    questions_of,
+    text_of,
+)
 
 log = logging.getLogger("livinglab.console")
 
@@ -95,16 +102,16 @@ def show_survey_results(city_slug: str, survey_id: int):
         figures = results.results(db.session, actor(), survey, filters, locale, minimum)
     except Invalid:
         abort(400)
-    questions = results.questions_of(db.session, survey)
+    questions = questions_of(db.session, survey)
     texts = []
     if not figures.too_small:
         chosen = _code("text")
-        search = request.args.get("q", "")[: results.MAX_SEARCH]
+        search = request.args.get("q", "")[: results_texts.MAX_SEARCH]
         page = _whole("page") or 1
-        for question in results.text_questions(questions):
+        for question in results_texts.text_questions(questions):
             mine = question.key == chosen
             texts.append(
-                results.text_answers(
+                results_texts.text_answers(
                     db.session,
                     actor(),
                     survey,
@@ -116,7 +123,7 @@ def show_survey_results(city_slug: str, survey_id: int):
                 )
             )
     version = survey.current_version
-    title = results.text_of(version.definition.get("title") if version else None, locale, city)
+    title = text_of(version.definition.get("title") if version else None, locale, city)
     return render_template(
         "console/survey_results.html",
         city=city,
@@ -127,13 +134,13 @@ def show_survey_results(city_slug: str, survey_id: int):
         texts=texts,
         search=request.args.get("q", ""),
         chosen_text=request.args.get("text"),
-        versions=[v.number for v in results.published_versions(db.session, survey)],
+        versions=[v.number for v in published_versions(db.session, survey)],
         crosstab=[
-            (q, [(code, results.choice_label(q, code, locale, city)) for code in q.choices])
+            (q, [(code, choice_label(q, code, locale, city)) for code in q.choices])
             for q in questions
-            if q.type in results.CHOICE_KINDS
+            if q.type in CHOICE_KINDS
         ],
-        question_title=lambda q: results.text_of(q.title, locale, city, q.key),
+        question_title=lambda q: text_of(q.title, locale, city, q.key),
         number=_number,
         percent=_percent,
         results_url=lambda **params: url_for(

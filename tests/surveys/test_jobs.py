@@ -13,7 +13,7 @@ from app.db import utcnow, write_intent
 from app.models import Role, User
 from campaigns import service as campaigns
 from notifications.models import Notification
-from surveys import responses, service
+from surveys import responses_submit, service
 from surveys.jobs import reminder_moment, survey_schedule
 from surveys.models import Survey, SurveyStatus
 from tests.conftest import city_with_people, session_of
@@ -128,8 +128,12 @@ def test_the_reminder_reaches_only_those_without_a_submitted_response_once(
     answered, drafting, silent = follower(), follower(), follower()
     survey = survey_of(closes_at=now + 10 * DAY)
     version = survey.current_version_id
-    responses.submit(db_session, answered, survey, str(uuid.uuid4()), version, GAS, "fr", now)
-    responses.save_draft(db_session, drafting, survey, str(uuid.uuid4()), version, {}, "fr", now)
+    responses_submit.submit(
+        db_session, answered, survey, str(uuid.uuid4()), version, GAS, "fr", now
+    )
+    responses_submit.save_draft(
+        db_session, drafting, survey, str(uuid.uuid4()), version, {}, "fr", now
+    )
 
     assert survey_schedule(db_session, now)["reminded"] == 0  # ten days before: too early
     assert survey_schedule(db_session, now + 9 * DAY - timedelta(minutes=1))["reminded"] == 0

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.db import utcnow, write_intent
 from app.errors import Conflict, Invalid, NotFound
 from app.models import User
-from surveys import responses, service
+from surveys import responses, responses_submit, service
 from surveys.models import ResponseAnswer, ResponseStatus, Survey, SurveyResponse
 from tests.conftest import city_with_people, session_of
 from tests.surveys.helpers import (
@@ -29,7 +29,7 @@ def new_uuid() -> str:
 
 
 def submit(session, user, survey, client_uuid, answers, now=None, version_id=None, **kwargs):
-    return responses.submit(
+    return responses_submit.submit(
         session,
         user,
         survey,
@@ -95,7 +95,7 @@ def test_a_draft_is_resumed_and_becomes_the_response(db_session, survey_of, resi
     survey = survey_of()
     key = new_uuid()
     version = survey.current_version_id
-    draft = responses.save_draft(
+    draft = responses_submit.save_draft(
         db_session, resident, survey, key, version, {"heating": "gas"}, "fr", utcnow()
     )
     assert draft.status == ResponseStatus.DRAFT
@@ -103,11 +103,11 @@ def test_a_draft_is_resumed_and_becomes_the_response(db_session, survey_of, resi
     # Later, on another device: the person finds the draft and goes on.
     (found,) = responses.list_mine(db_session, resident, survey)
     assert (found.client_uuid, found.answers) == (key, {"heating": "gas"})
-    responses.save_draft(db_session, resident, survey, key, version, GAS, "fr", utcnow())
+    responses_submit.save_draft(db_session, resident, survey, key, version, GAS, "fr", utcnow())
     response, created = submit(db_session, resident, survey, key, GAS)
     assert created and response.id == draft.id and response.status == ResponseStatus.SUBMITTED
     with pytest.raises(Conflict) as raised:
-        responses.save_draft(db_session, resident, survey, key, version, GAS, "fr", utcnow())
+        responses_submit.save_draft(db_session, resident, survey, key, version, GAS, "fr", utcnow())
     assert raised.value.slug == "already-submitted"
 
 
@@ -119,7 +119,7 @@ def test_a_closed_survey_takes_only_responses_started_before_within_grace(
     survey = survey_of(closes_at=closes, grace_minutes=30, allow_multiple=True)
     version = survey.current_version_id
     started = new_uuid()
-    responses.save_draft(db_session, resident, survey, started, version, {}, "fr", now)
+    responses_submit.save_draft(db_session, resident, survey, started, version, {}, "fr", now)
     late = closes + timedelta(minutes=10)
     with pytest.raises(Conflict) as raised:
         submit(db_session, resident, survey, new_uuid(), GAS, now=late)
@@ -155,12 +155,12 @@ def test_grace_also_follows_a_manual_close(db_session, survey_of, resident, mode
     survey = survey_of(grace_minutes=5)
     now = utcnow()
     key = new_uuid()
-    responses.save_draft(
+    responses_submit.save_draft(
         db_session, resident, survey, key, survey.current_version_id, {}, "fr", now
     )
     service.close(db_session, moderator, survey, now=now + timedelta(minutes=1))
     with pytest.raises(Conflict):
-        responses.save_draft(
+        responses_submit.save_draft(
             db_session,
             resident,
             survey,
@@ -231,7 +231,7 @@ def test_anonymous_responses_are_linked_to_nobody(db_session, survey_of, residen
         responses.withdraw(db_session, resident, survey, key, utcnow())
     assert raised.value.slug == "anonymous-survey"
     with pytest.raises(Conflict):
-        responses.save_draft(
+        responses_submit.save_draft(
             db_session,
             resident,
             survey,
@@ -275,12 +275,12 @@ def test_nobody_reaches_another_persons_response(
 ):
     survey = survey_of(allow_multiple=True)
     key = new_uuid()
-    responses.save_draft(
+    responses_submit.save_draft(
         db_session, resident, survey, key, survey.current_version_id, {}, "fr", utcnow()
     )
     neighbour = make_user(lyon)
     with pytest.raises(NotFound):
-        responses.save_draft(
+        responses_submit.save_draft(
             db_session, neighbour, survey, key, survey.current_version_id, GAS, "fr", utcnow()
         )
     with pytest.raises(NotFound):
@@ -297,7 +297,7 @@ def test_open_surveys_show_my_status(db_session, survey_of, resident, moderator,
     unpublished = make_survey(db_session, moderator, started.campaign, publish=False)
     closed = survey_of()
     service.close(db_session, moderator, closed)
-    responses.save_draft(
+    responses_submit.save_draft(
         db_session, resident, started, new_uuid(), started.current_version_id, {}, "fr", utcnow()
     )
     submit(db_session, resident, answered, new_uuid(), GAS)
@@ -326,7 +326,7 @@ def test_a_survey_taking_several_responses_says_i_may_answer_again(db_session, s
     assert standing() == ("submitted", 1, True)
     # My latest response is a draft: that is what I see, with the one I submitted counted.
     later = utcnow() + timedelta(minutes=5)
-    responses.save_draft(db_session, resident, survey, second, version, {}, "fr", later)
+    responses_submit.save_draft(db_session, resident, survey, second, version, {}, "fr", later)
     assert standing() == ("draft", 1, True)
     submit(db_session, resident, survey, second, HEAT_PUMP, now=later)
     assert standing() == ("submitted", 2, True)
@@ -360,7 +360,7 @@ def test_twenty_identical_submissions_at_once_store_one_response(committed_app, 
         write_intent.set(True)
         with session_of(app) as session:
             survey = session.get(Survey, survey_id)
-            responses.save_draft(
+            responses_submit.save_draft(
                 session,
                 session.get(User, resident_id),
                 survey,

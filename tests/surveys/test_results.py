@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.errors import Invalid
-from surveys import export, responses, results, service
-from surveys.results import Filters
+from surveys import export, responses_submit, results, results_texts, service
+from surveys.results_filters import Filters
 from tests.surveys.helpers import make_survey
 
 CHOICES = {
@@ -106,7 +106,7 @@ def answered_survey(session, moderator, campaign, resident):
     service.publish(session, moderator, survey)
     ids = {1: first, 2: survey.current_version_id}
     for version, locale, when, answers in ANSWERS:
-        responses.submit(
+        responses_submit.submit(
             session, resident, survey, str(uuid.uuid4()), ids[version], answers, locale, when
         )
     return survey
@@ -199,13 +199,13 @@ def test_small_groups_are_never_shown(db_session, moderator, survey):
         small = results.results(db_session, moderator, survey, filters, "fr")
         assert small.too_small and small.total is None and small.questions == []
         assert small.days == []
-        texts = results.text_answers(db_session, moderator, survey, "note", filters)
+        texts = results_texts.text_answers(db_session, moderator, survey, "note", filters)
         assert texts.total is None and texts.texts == []
 
 
 def test_written_answers_are_searched_literally(db_session, moderator, survey):
     def search(text, **kwargs):
-        page = results.text_answers(
+        page = results_texts.text_answers(
             db_session, moderator, survey, "note", Filters(), search=text, minimum=1, **kwargs
         )
         return page.texts
@@ -217,10 +217,10 @@ def test_written_answers_are_searched_literally(db_session, moderator, survey):
     assert search("\\") == []
     assert len(search("", per_page=2)) == 2
     assert len(search("", per_page=2, page=2)) == 1
-    other = results.text_answers(db_session, moderator, survey, "color", Filters(), minimum=1)
+    other = results_texts.text_answers(db_session, moderator, survey, "color", Filters(), minimum=1)
     assert other.texts == ["=cmd|' /C calc'!A0"]
     with pytest.raises(Invalid):
-        results.text_answers(db_session, moderator, survey, "age", Filters(), minimum=1)
+        results_texts.text_answers(db_session, moderator, survey, "age", Filters(), minimum=1)
 
 
 def test_the_csv_has_a_row_per_response_and_neutralised_cells(db_session, moderator, survey):
@@ -360,7 +360,7 @@ def test_figures_match_the_answers_for_every_filter(
         version, locale = rng.choice([1, 2]), rng.choice(["fr", "en"])
         answers = _random_answers(rng, version)
         when = _when(1 + n % 20, rng.randint(0, 23), rng.randint(0, 59))
-        responses.submit(
+        responses_submit.submit(
             db_session, resident, survey, str(uuid.uuid4()), ids[version], answers, locale, when
         )
         sent.append((version, locale, answers))

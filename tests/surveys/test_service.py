@@ -9,7 +9,7 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import Role
 from campaigns import service as campaigns
-from surveys import responses, service
+from surveys import responses_submit, service
 from surveys.models import SurveyStatus, VersionStatus
 from tests.surveys.helpers import DEFINITION, GAS, make_survey
 
@@ -104,7 +104,7 @@ def test_audience_settings_are_locked_once_someone_answered(
     survey = make_survey(db_session, moderator, campaign)
     service.update_settings(db_session, moderator, survey, anonymous=True)
     service.update_settings(db_session, moderator, survey, anonymous=False, grace_minutes=15)
-    responses.submit(
+    responses_submit.submit(
         db_session,
         resident,
         survey,
