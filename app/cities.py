@@ -1,6 +1,8 @@
 """Cities (tenants) and the roles people hold in them."""
 
+import math
 import re
+from collections.abc import Sequence
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -54,6 +56,34 @@ def _validate_city(
     ]
 
 
+#: The edges of a city's area, in the order stored, with the degrees each may take.
+BOUNDS = (("south", 90.0), ("west", 180.0), ("north", 90.0), ("east", 180.0))
+
+
+def checked_bounds(bounds: Sequence[float | None] | None) -> list[float] | None:
+    """The city's area as stored ([south, west, north, east] in degrees), or None for none.
+
+    All four edges or none; the south edge south of the north edge and the west edge west
+    of the east edge (an area across the antimeridian is not offered).
+    """
+    if bounds is None or all(edge is None for edge in bounds):
+        return None
+    if len(bounds) != len(BOUNDS) or any(edge is None for edge in bounds):
+        raise Invalid(errors={"bounds": [_("Enter all four edges of the area, or none.")]})
+    errors: dict[str, list[str]] = {}
+    for (name, limit), edge in zip(BOUNDS, bounds, strict=True):
+        if not (math.isfinite(edge) and -limit <= edge <= limit):
+            errors[name] = [_("Between %(min)d and %(max)d degrees.", min=-limit, max=limit)]
+    south, west, north, east = (float(edge) for edge in bounds)
+    if "north" not in errors and "south" not in errors and not south < north:
+        errors["north"] = [_("The north edge must lie north of the south edge.")]
+    if "east" not in errors and "west" not in errors and not west < east:
+        errors["east"] = [_("The east edge must lie east of the west edge.")]
+    if errors:
+        raise Invalid(errors=errors)
+    return [south, west, north, east]
+
+
 def create_city(
     session: Session,
     *,
@@ -62,8 +92,10 @@ def create_city(
     timezone: str,
     default_locale: str,
     enabled_locales: list[str],
+    bounds: Sequence[float | None] | None = None,
 ) -> City:
     locales = _validate_city(name, timezone, default_locale, enabled_locales)
+    area = checked_bounds(bounds)
     problem = slug_problem(slug, 64)
     if problem:
         raise Invalid(errors={"slug": [problem]})
@@ -75,6 +107,7 @@ def create_city(
         timezone=timezone,
         default_locale=default_locale,
         enabled_locales=locales,
+        bounds=area,
     )
     try:
         with session.begin_nested():
@@ -93,8 +126,11 @@ def update_city(
     timezone: str,
     default_locale: str,
     enabled_locales: list[str],
+    bounds: Sequence[float | None] | None = None,
 ) -> City:
-    city.enabled_locales = _validate_city(name, timezone, default_locale, enabled_locales)
+    locales = _validate_city(name, timezone, default_locale, enabled_locales)
+    city.bounds = checked_bounds(bounds)
+    city.enabled_locales = locales
     city.name, city.timezone, city.default_locale = name.strip(), timezone, default_locale
     session.flush()
     return city

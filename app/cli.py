@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problems
 from i18n.cli import group as i18n_group
+from ideas.cli import group as ideas_group
 from surveys.cli import group as surveys_group
 
 demo_group = AppGroup("demo", help="Demo data for trying Living Lab out.")
@@ -105,5 +106,6 @@ def register(app: Flask) -> None:
         cities_group,
         scheduler_command,
         surveys_group,
+        ideas_group,
     ):
         app.cli.add_command(command)

@@ -1,7 +1,9 @@
 """Demo data for a newcomer: two cities, a published campaign in each, one account per role,
-residents following their city's campaign and an update published to its followers."""
+residents following their city's campaign, an update published to its followers, and an idea
+board collecting ideas, with the resident's first idea on it."""
 
 import secrets
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,6 +14,8 @@ from app.db import utcnow
 from app.models import City, Role, User
 from app.passwords import hash_password
 from campaigns import service as campaigns
+from ideas import boards
+from ideas import service as ideas
 from updates import publishing
 from updates import service as updates
 
@@ -102,6 +106,37 @@ ACCOUNTS = [
 ]
 
 
+BOARDS = {
+    "lyon": {
+        "title": {
+            "fr": "Que faire de la cour de l'îlot 7 ?",
+            "en": "What should block 7's courtyard become?",
+        },
+        "categories": [
+            {"code": "nature", "label": {"fr": "Nature", "en": "Nature"}},
+            {"code": "play", "label": {"fr": "Jeux", "en": "Play"}},
+        ],
+        "idea": (
+            "Un potager partagé",
+            "Des bacs de plantation pour chaque cage d'escalier.",
+            "nature",
+        ),
+    },
+    "vienna": {
+        "title": {"de": "Ideen für das Grätzl", "en": "Ideas for the neighbourhood"},
+        "categories": [
+            {"code": "energie", "label": {"de": "Energie", "en": "Energy"}},
+            {"code": "gruen", "label": {"de": "Grünraum", "en": "Green space"}},
+        ],
+        "idea": (
+            "Wärmepumpen-Infoabend",
+            "Ein Abend im Gemeindezentrum mit Fragen und Antworten.",
+            "energie",
+        ),
+    },
+}
+
+
 def already_loaded(session: Session) -> bool:
     return session.scalar(sa.select(sa.func.count(City.id))) > 0
 
@@ -155,4 +190,36 @@ def load(session: Session) -> list[tuple[str, str]]:
             **UPDATES[city_slug],
         )
         publishing.publish_update(session, platform_admin, update)
+        _board(session, platform_admin, campaign, BOARDS[city_slug], now)
     return credentials
+
+
+def _board(session: Session, admin: User, campaign, spec: dict, now) -> None:
+    """A board collecting ideas for two weeks, then supporting (five supports each)."""
+    board = boards.create_board(
+        session,
+        admin,
+        campaign,
+        title=spec["title"],
+        categories=spec["categories"],
+        support_budget=5,
+        supporting_from=now + timedelta(days=14),
+        closes_at=now + timedelta(days=28),
+    )
+    boards.publish_board(session, admin, board, now)
+    boards.set_phase(session, admin, board, "collecting", now)
+    resident = session.scalar(
+        sa.select(User).where(User.city_id == campaign.city_id, User.email.like("resident.%"))
+    )
+    title, body, category = spec["idea"]
+    ideas.post_idea(
+        session,
+        resident,
+        board,
+        client_uuid=str(uuid.uuid4()),
+        title=title,
+        body=body,
+        language=campaign.city.default_locale,
+        category=category,
+        now=now,
+    )

@@ -23,6 +23,7 @@ from app import jobs
 from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
+from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
 from surveys.jobs import survey_schedule
 from updates.jobs import publish_due
@@ -40,6 +41,7 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "notifications.digest": (send_digests, {"trigger": "interval", "minutes": 1}),
     "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
     "surveys.schedule": (survey_schedule, {"trigger": "interval", "minutes": 1}),
+    "ideas.phases": (switch_board_phases, {"trigger": "interval", "minutes": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

@@ -79,10 +79,17 @@ PARTICIPATION = {
 }
 
 
+def _not_a_resend(response) -> bool:
+    # A resend of something already stored answers 200; a phone retrying is not posting more.
+    return response.status_code != 200
+
+
 def participation_limits(name: str, methods: list[str] | None = None) -> list:
     """Posting ideas and comments, flagging and supporting: 429 with Retry-After beyond."""
     per_device, per_address = PARTICIPATION[name]
     return [
-        limiter.limit(per_device, key_func=bearer_key, methods=methods),
-        limiter.limit(per_address, key_func=get_remote_address, methods=methods),
+        limiter.limit(per_device, key_func=bearer_key, methods=methods, deduct_when=_not_a_resend),
+        limiter.limit(
+            per_address, key_func=get_remote_address, methods=methods, deduct_when=_not_a_resend
+        ),
     ]

@@ -3,7 +3,17 @@
 from flask import Flask
 
 from app.extensions import csrf
-from client_api import accounts, campaigns, docs, notifications, push, surveys, updates
+from client_api import (
+    accounts,
+    campaigns,
+    docs,
+    idea_actions,
+    ideas,
+    notifications,
+    push,
+    surveys,
+    updates,
+)
 from client_api.core import Api, document_security
 
 api = Api()
@@ -12,6 +22,8 @@ PREFIX = "/api/v1"
 BLUEPRINTS = (
     accounts.blp,
     campaigns.blp,
+    idea_actions.blp,
+    ideas.blp,
     notifications.blp,
     push.blp,
     surveys.blp,

@@ -114,6 +114,8 @@ class Idea(Base):
         sa.Index("ix_ideas_newest", "board_id", "state", "published_at", "id"),
         sa.Index("ix_ideas_supported", "board_id", "state", "supports_count", "id"),
         sa.Index("ix_ideas_trending", "board_id", "state", "trend", "id"),
+        # The lists' version: the latest change on a board, read from the index's end.
+        sa.Index("ix_ideas_changes", "board_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -103,3 +103,22 @@ SURVEY_REMINDER = register(
 DIGEST = register(
     Kind("digest", _l("Email digest"), Priority.NORMAL, inbox=False, push=False, listed=False)
 )
+#: To the author: their idea or comment hidden, restored, approved or rejected, or their
+#: posting in a city paused or resumed; with the moderator's reason.
+IDEA_MODERATED = register(
+    Kind("idea.moderated", _l("Moderators' decisions on my ideas and comments"), Priority.NORMAL)
+)
+#: To the author of an idea merged into another.
+IDEA_MERGED = register(
+    Kind("idea.merged", _l("My ideas merged into similar ones"), Priority.NORMAL)
+)
+#: To the author and the supporters of an idea, with the city's response in their language.
+IDEA_STATUS_CHANGED = register(
+    Kind(
+        "idea.status_changed",
+        _l("The city's answers to ideas I posted or support"),
+        Priority.NORMAL,
+    )
+)
+#: To the author of an idea when someone else comments on it.
+IDEA_COMMENT = register(Kind("idea.comment", _l("Comments on my ideas"), Priority.LOW))

@@ -5,10 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.accounts import find_user_by_email
+from app.cli_targets import campaign_and_actor
 from app.errors import Problem
 from app.extensions import db
-from campaigns.models import Campaign
 from surveys.xlsform import import_survey
 from surveys.xlsform_workbook import MAX_UPLOAD_BYTES
 
@@ -21,12 +20,7 @@ group = AppGroup("surveys", help="Resident surveys.")
 @click.option("--as", "email", required=True, help="E-mail of the moderator or admin acting.")
 def import_command(path: Path, campaign_id: int, email: str):
     """Create a draft survey of a campaign from an XLSForm (.xlsx or .xls)."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise click.ClickException(f"There is no campaign {campaign_id}.")
-    actor = find_user_by_email(db.session, email)
-    if actor is None:
-        raise click.ClickException(f"There is no account {email}.")
+    campaign, actor = campaign_and_actor(campaign_id, email)
     with path.open("rb") as file:
         data = file.read(MAX_UPLOAD_BYTES + 1)
     try:

@@ -16,6 +16,9 @@ from app.db import utcnow
 from app.extensions import db, limiter
 from app.models import Role, TokenKind
 from campaigns import service
+from ideas import boards
+from ideas import comments as idea_comments
+from ideas import service as ideas
 from notifications.models import PushDevice, PushPlatform
 from notifications.unsubscribe import make_token
 from surveys import responses_submit
@@ -53,6 +56,8 @@ class Case:
 
 
 LYON = "lyon"
+#: Through the API, Vienna's people are told Lyon's objects do not exist, whatever their roles.
+ELSEWHERE = {"other_moderator": 404, "platform_admin": 404}
 #: (method, endpoint) → what each person gets. Paths are formatted with the world's ids.
 TABLE: dict[tuple[str, str], Case] = {
     # --- public API ---------------------------------------------------------------------
@@ -176,6 +181,68 @@ TABLE: dict[tuple[str, str], Case] = {
     ("DELETE", "push.remove_push_device"): Case(
         "/api/v1/push-devices/{resident_device_id}", signed_in(404, resident=204)
     ),
+    # --- idea boards: the caller's home city; only authors change their ideas and comments --
+    ("GET", "ideas.list_boards"): Case("/api/v1/boards", signed_in(200)),
+    ("GET", "ideas.get_board"): Case("/api/v1/boards/{board}", signed_in(200, **ELSEWHERE)),
+    ("GET", "ideas.board_ideas"): Case("/api/v1/boards/{board}/ideas", signed_in(200, **ELSEWHERE)),
+    ("POST", "ideas.board_ideas"): Case(
+        "/api/v1/boards/{board}/ideas",
+        signed_in(201, **ELSEWHERE),
+        json={
+            "client_uuid": "7b7c1d52-4a0e-4d8a-9a51-6f1c2d3e4a5b",
+            "title": "Des bancs à l'ombre",
+            "body": "Pour s'asseoir l'été.",
+        },
+    ),
+    ("POST", "ideas.similar_ideas"): Case(
+        "/api/v1/boards/{board}/similar", signed_in(200, **ELSEWHERE), json={"title": "Bancs"}
+    ),
+    ("GET", "ideas.idea"): Case("/api/v1/ideas/{idea}", signed_in(200, **ELSEWHERE)),
+    ("PATCH", "ideas.idea"): Case(
+        "/api/v1/ideas/{idea}",
+        signed_in(403, resident=200, **ELSEWHERE),
+        json={"title": "Un potager fleuri"},
+    ),
+    ("POST", "ideas.withdraw_idea"): Case(
+        "/api/v1/ideas/{idea}/withdraw", signed_in(403, resident=200, **ELSEWHERE)
+    ),
+    ("GET", "ideas.idea_comments"): Case(
+        "/api/v1/ideas/{idea}/comments", signed_in(200, **ELSEWHERE)
+    ),
+    ("POST", "ideas.idea_comments"): Case(
+        "/api/v1/ideas/{idea}/comments",
+        signed_in(201, **ELSEWHERE),
+        json={"client_uuid": "0c9e6f1a-2b3d-4e5f-8a9b-1c2d3e4f5a6b", "body": "Bonne idée !"},
+    ),
+    ("PATCH", "ideas.comment"): Case(
+        "/api/v1/comments/{comment}",
+        signed_in(403, resident=200, **ELSEWHERE),
+        json={"body": "Très bonne idée"},
+    ),
+    ("DELETE", "ideas.comment"): Case(
+        "/api/v1/comments/{comment}", signed_in(403, resident=204, **ELSEWHERE)
+    ),
+    # Supporting and flagging: the board collects ideas (supports wait for their phase), and
+    # nobody flags what they wrote (the resident wrote the idea and the comment).
+    ("PUT", "idea_actions.idea_support"): Case(
+        "/api/v1/ideas/{idea}/support", signed_in(409, **ELSEWHERE)
+    ),
+    ("DELETE", "idea_actions.idea_support"): Case(
+        "/api/v1/ideas/{idea}/support", signed_in(409, **ELSEWHERE)
+    ),
+    ("POST", "idea_actions.flag_idea"): Case(
+        "/api/v1/ideas/{idea}/flags",
+        signed_in(201, resident=403, **ELSEWHERE),
+        json={"reason": "spam"},
+    ),
+    ("POST", "idea_actions.flag_comment"): Case(
+        "/api/v1/comments/{comment}/flags",
+        signed_in(201, resident=403, **ELSEWHERE),
+        json={"reason": "spam"},
+    ),
+    ("GET", "idea_actions.my_supports"): Case(
+        "/api/v1/boards/{board}/my-supports", signed_in(200, **ELSEWHERE)
+    ),
 }
 
 #: Extra requests for routes whose answer depends on the object: drafts, other cities.
@@ -191,6 +258,15 @@ EXTRA: list[tuple[str, str, Case]] = [
         Case(
             "/api/v1/campaigns/{draft}",
             signed_in(200, resident=404, other_moderator=404, platform_admin=404),
+        ),
+    ),
+    # A draft board: its city's moderators and admins preview it, residents do not see it.
+    (
+        "GET",
+        "ideas.get_board",
+        Case(
+            "/api/v1/boards/{draft_board}",
+            signed_in(404, moderator=200, admin=200),
         ),
     ),
 ]
@@ -233,6 +309,27 @@ def world(app, db_session, lyon, vienna, make_user):
     session = db_session()  # publishing renders notifications: in the app, on this session
     with app.app_context():
         publishing.publish_update(session, people["staff"], news)
+        board = boards.create_board(session, moderator, published, title={"fr": "Idées"})
+        boards.publish_board(session, moderator, board)
+        boards.set_phase(session, moderator, board, "collecting")
+        draft_board = boards.create_board(session, moderator, published, title={"fr": "Bientôt"})
+        idea, _created = ideas.post_idea(
+            session,
+            people["resident"],
+            board,
+            client_uuid="1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+            title="Un potager partagé",
+            body="Des bacs pour tous les voisins.",
+            language="fr",
+        )
+        comment, _created = idea_comments.add_comment(
+            session,
+            people["resident"],
+            idea,
+            client_uuid="2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7a8b",
+            body="Avec des fleurs aussi.",
+            language="fr",
+        )
     tokens = {
         name: issue_token(db_session, user, TokenKind.API, timedelta(days=1), "t", now)
         for name, user in people.items()
@@ -269,6 +366,10 @@ def world(app, db_session, lyon, vienna, make_user):
             "survey_version": survey.current_version_id,
             "draft_survey": draft_survey.id,
             "resident_response": withdrawable.client_uuid,
+            "board": board.id,
+            "draft_board": draft_board.id,
+            "idea": idea.id,
+            "comment": comment.id,
         },
     }
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.models import City, User
 from campaigns.models import Campaign, CampaignFollow, CampaignStatus
+from ideas.models import Board, Idea
 from notifications.models import Notification
 from updates.models import Update
 
@@ -27,6 +28,10 @@ def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
         sa.select(User.email).join(Notification, Notification.user_id == User.id)
     ).all()
     assert sorted(told) == ["resident.lyon@example.org", "resident.vienna@example.org"]
+    # Each city has a board collecting ideas, with the resident's first idea on it.
+    boards = db_session.scalars(sa.select(Board)).all()
+    assert [(b.status, b.phase) for b in boards] == [("published", "collecting")] * 2
+    assert db_session.scalars(sa.select(Idea.state)).all() == ["published"] * 2
     users = db_session.scalar(sa.select(sa.func.count(User.id)))
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output

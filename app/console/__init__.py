@@ -3,9 +3,13 @@
 from flask import Flask, redirect, url_for
 
 from app.console import (
+    audit_views,
     campaign_views,
     city_views,
     delivery_views,
+    idea_board_views,
+    idea_views,
+    moderation_views,
     people_views,
     session_views,
     survey_import_views,
@@ -32,6 +36,10 @@ VIEW_MODULES = (
     survey_question_views,
     survey_results_views,
     survey_import_views,
+    idea_board_views,
+    idea_views,
+    moderation_views,
+    audit_views,
 )
 
 

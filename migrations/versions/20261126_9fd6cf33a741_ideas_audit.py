@@ -130,6 +130,7 @@ def upgrade():
         batch_op.create_index('ix_ideas_newest', ['board_id', 'state', 'published_at', 'id'], unique=False)
         batch_op.create_index('ix_ideas_supported', ['board_id', 'state', 'supports_count', 'id'], unique=False)
         batch_op.create_index('ix_ideas_trending', ['board_id', 'state', 'trend', 'id'], unique=False)
+        batch_op.create_index('ix_ideas_changes', ['board_id', 'updated_at'], unique=False)
 
     op.create_table('idea_comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -244,6 +245,7 @@ def downgrade():
     op.drop_table('idea_comments')
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.drop_index('ix_ideas_trending')
+        batch_op.drop_index('ix_ideas_changes')
         batch_op.drop_index('ix_ideas_supported')
         batch_op.drop_index('ix_ideas_newest')
         batch_op.drop_index(batch_op.f('ix_ideas_city_id'))

@@ -4,7 +4,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ideas import flags
+from ideas.models import Idea
 from tests.console.helpers import campaign_data, html, post_form
+from tests.console.idea_helpers import permission_world
 
 PAGES = [
     ("moderator", "/console/"),
@@ -18,6 +21,20 @@ PAGES = [
     ("platform_admin", "/console/cities/lyon/edit"),
     ("admin", "/console/lyon/people"),
     (None, "/console/login"),
+]
+
+#: Pages of idea boards, moderation and the audit log, on the world of idea_helpers.
+IDEA_PAGES = [
+    ("moderator", "/console/lyon/boards"),
+    ("moderator", "/console/lyon/boards/new"),
+    ("moderator", "/console/lyon/boards/{board}"),
+    ("moderator", "/console/lyon/boards/{board}/edit"),
+    ("moderator", "/console/lyon/ideas/{idea}"),
+    ("staff", "/console/lyon/ideas/{idea}"),
+    ("moderator", "/console/lyon/ideas/{duplicate}/merge"),
+    ("moderator", "/console/lyon/ideas/{duplicate}/merge?target={idea}"),
+    ("moderator", "/console/lyon/moderation"),
+    ("admin", "/console/lyon/audit"),
 ]
 
 
@@ -68,6 +85,22 @@ def test_every_input_has_a_label_and_nothing_runs_inline(as_person, make_campaig
     audit = _audit(html(response))
     unlabelled = [c for c in audit.controls if c.get("id") not in audit.labels]
     assert unlabelled == []
+    assert audit.inline_scripts == 0
+    assert audit.styled == []
+    assert audit.html_lang
+    assert audit.h1 == 1
+
+
+@pytest.mark.parametrize(("who", "path"), IDEA_PAGES)
+def test_idea_pages_are_labelled_and_run_nothing_inline(as_person, people, db_session, who, path):
+    ids = permission_world(db_session, people)
+    idea = db_session.get(Idea, ids["idea"])
+    flags.flag(db_session, people["staff"], idea, "spam", "Publicité", idea.created_at)
+    db_session.commit()
+    response = as_person(who).get(path.format(**ids))
+    assert response.status_code == 200
+    audit = _audit(html(response))
+    assert [c for c in audit.controls if c.get("id") not in audit.labels] == []
     assert audit.inline_scripts == 0
     assert audit.styled == []
     assert audit.html_lang

@@ -13,6 +13,7 @@ from campaigns.models import Campaign
 from notifications.models import Delivery
 from surveys.models import Survey, SurveyVersion
 from tests.console.helpers import LOGIN, csrf_token, html
+from tests.console.idea_helpers import idea_state, permission_world
 from tests.console.test_deliveries import dead_letter
 from tests.console.test_surveys import survey_with_question
 from tests.surveys.helpers import make_survey, published_campaign
@@ -52,6 +53,18 @@ MANAGE_UPDATES = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
 #: Survey results: raw responses, so not staff, and not researchers (anonymised exports later).
 SURVEY_RESULTS = _expect(TO_LOGIN, OK, OK, 403, 403, 404, OK, 404)
 RESULTS = "/console/lyon/surveys/{survey}/results"
+#: Idea boards and ideas: moderators run them, staff read them to answer ideas.
+READ_IDEAS = _expect(TO_LOGIN, OK, OK, OK, 403, 404, OK, 404)
+AUDIT = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
+BOARD = "/console/lyon/boards/{board}"
+IDEA = "/console/lyon/ideas/{idea}"
+BOARD_FORM = {
+    "campaign": "ideas",
+    "title-fr": "Nouveau tableau",
+    "location": "off",
+    "flag_threshold": "3",
+    "edit_minutes": "60",
+}
 
 CAMPAIGN = "/console/lyon/campaigns/block-7"
 NEW_CAMPAIGN = {
@@ -213,6 +226,61 @@ ROUTES = {
         {},
         EDIT_CITY_CONTENT,
     ),
+    # Idea boards, moderation and the audit log.
+    ("console.list_idea_boards", "GET"): ("/console/lyon/boards", None, READ_IDEAS),
+    ("console.new_idea_board", "GET"): ("/console/lyon/boards/new", None, EDIT_CITY_CONTENT),
+    ("console.new_idea_board", "POST"): ("/console/lyon/boards/new", BOARD_FORM, EDIT_CITY_CONTENT),
+    ("console.show_idea_board", "GET"): (BOARD, None, READ_IDEAS),
+    ("console.edit_idea_board", "GET"): (f"{BOARD}/edit", None, EDIT_CITY_CONTENT),
+    ("console.edit_idea_board", "POST"): (f"{BOARD}/edit", BOARD_FORM, EDIT_CITY_CONTENT),
+    ("console.publish_idea_board", "POST"): (
+        "/console/lyon/boards/{draft_board}/publish",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.switch_idea_board_phase", "POST"): (
+        f"{BOARD}/phase",
+        {"phase": "supporting"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.show_idea", "GET"): (IDEA, None, READ_IDEAS),
+    ("console.answer_idea", "POST"): (
+        f"{IDEA}/answer",
+        {"status": "accepted", "response-fr": "Nous le ferons."},
+        READ_IDEAS,
+    ),
+    ("console.decide_idea", "POST"): (
+        f"{IDEA}/decide",
+        {"decision": "hide", "reason": "Hors sujet"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.decide_comment", "POST"): (
+        "/console/lyon/comments/{comment}/decide",
+        {"decision": "hide", "reason": "Insultant"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.merge_idea", "GET"): (
+        "/console/lyon/ideas/{duplicate}/merge",
+        None,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.merge_idea", "POST"): (
+        "/console/lyon/ideas/{duplicate}/merge",
+        {"target": "{idea}", "reason": "Doublon"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.mute_author", "POST"): (
+        "/console/lyon/authors/{resident}/mute",
+        {"reason": "Messages répétés"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.unmute_author", "POST"): (
+        "/console/lyon/authors/{muted}/unmute",
+        {"reason": "Fin de la pause"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.moderation_queue", "GET"): ("/console/lyon/moderation", None, EDIT_CITY_CONTENT),
+    ("console.audit_log", "GET"): ("/console/lyon/audit", None, AUDIT),
 }
 
 
@@ -249,6 +317,7 @@ def _state(db_session) -> tuple:
                 sa.select(SurveyVersion.id, SurveyVersion.status, SurveyVersion.definition)
             )
         ),
+        idea_state(db_session),
     )
 
 
@@ -278,7 +347,9 @@ def test_route_permissions(endpoint, method, actor, as_person, people, make_camp
     ).id
     campaign = make_campaign()
     ids["survey"] = survey_with_question(db_session, people["platform_admin"], campaign).id
+    ids |= permission_world(db_session, people)
     path = path.format(**ids)
+    data = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (data or {}).items()}
     if endpoint == "console.enable_account":
         people["resident"].disabled_at = utcnow()
         db_session.commit()

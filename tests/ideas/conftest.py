@@ -6,7 +6,7 @@ import pytest
 
 from app.db import utcnow
 from app.models import Role
-from ideas.models import Board, BoardStatus, Idea, IdeaState, Phase
+from ideas.models import Board, BoardStatus, Comment, CommentState, Idea, IdeaState, Phase
 from tests.surveys.helpers import published_campaign
 
 
@@ -67,5 +67,42 @@ def idea_on(db_session):
         db_session.add(idea)
         db_session.flush()
         return idea
+
+    return make
+
+
+@pytest.fixture
+def in_app(app, db_session):
+    """For services that render notifications: the app's context, whose session every object
+    of the test then lives in (use with ``pytestmark = pytest.mark.usefixtures("in_app")``)."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def author(lyon, make_user):
+    """A resident who writes ideas, reading English."""
+    return make_user(lyon, locale="en")
+
+
+@pytest.fixture
+def comment_on(db_session):
+    """A published comment on an idea by a person, counted on the idea."""
+
+    def make(idea, person, body="Bonne idée !", **values):
+        comment = Comment(
+            idea_id=idea.id,
+            city_id=idea.city_id,
+            author_id=person.id,
+            client_uuid=str(uuid.uuid4()),
+            body=body,
+            language="fr",
+            **values,
+        )
+        db_session.add(comment)
+        if comment.state in (None, CommentState.PUBLISHED):
+            idea.comments_count += 1
+        db_session.flush()
+        return comment
 
     return make
