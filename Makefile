@@ -62,6 +62,7 @@ bench: migrate
 	$(PY) bench/campaign_list.py
 	$(PY) bench/outbox.py
 	$(PY) bench/survey_submit.py
+	$(PY) bench/idea_list.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

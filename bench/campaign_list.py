@@ -54,12 +54,13 @@ sys.path.insert(0, str(ROOT))
 import flask_migrate  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from app import accounts, cities  # noqa: E402
 from app.db import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.factory import create_app  # noqa: E402
-from app.models import TokenKind, User  # noqa: E402
+from app.models import City, TokenKind, User  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from campaigns import service  # noqa: E402
 
@@ -120,6 +121,29 @@ def make_app(db_info: Database) -> Flask:
     )
 
 
+def benchville(session: Session, now: datetime) -> tuple[City, User]:
+    """The city the benchmarks seed (French and English), with a platform admin of it."""
+    city = cities.create_city(
+        session,
+        slug="benchville",
+        name="Benchville",
+        timezone="Europe/Paris",
+        default_locale="fr",
+        enabled_locales=["fr", "en"],
+    )
+    admin = User(
+        email="admin@bench.invalid",
+        password_hash=hash_password(secrets.token_urlsafe(16)),
+        city_id=city.id,
+        display_name="Bench Admin",
+        is_platform_admin=True,
+        email_verified_at=now,
+    )
+    session.add(admin)
+    session.flush()
+    return city, admin
+
+
 def seed(app: Flask) -> str:
     """Migrate and seed through the services; returns the resident's bearer token."""
 
@@ -127,31 +151,15 @@ def seed(app: Flask) -> str:
         flask_migrate.upgrade()
         session = db.session
         now = utcnow()
-        city = cities.create_city(
-            session,
-            slug="benchville",
-            name="Benchville",
-            timezone="Europe/Paris",
-            default_locale="fr",
-            enabled_locales=["fr", "en"],
-        )
-        password = hash_password(secrets.token_urlsafe(16))
-        admin = User(
-            email="admin@bench.invalid",
-            password_hash=password,
-            city_id=city.id,
-            display_name="Bench Admin",
-            is_platform_admin=True,
-            email_verified_at=now,
-        )
+        city, admin = benchville(session, now)
         resident = User(
             email="resident@bench.invalid",
-            password_hash=password,
+            password_hash=hash_password(secrets.token_urlsafe(16)),
             city_id=city.id,
             display_name="Bench Resident",
             email_verified_at=now,
         )
-        session.add_all([admin, resident])
+        session.add(resident)
         session.flush()
         for i in range(N_CAMPAIGNS):
             # Three phases, the middle one current, so current_phase is filled in.
