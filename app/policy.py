@@ -95,14 +95,15 @@ def _read_board(user: User | None, board: Board) -> bool:
 
     What a resident may do on it (post, support) depends on the phase: ideas/ decides that.
     """
-    if _roles(user, board.city_id) & EDITORS:
-        return True
-    return (
+    # The resident's case first: it needs no look-up of role grants.
+    if (
         user is not None
         and user.city_id == board.city_id
         and board.status == BoardStatus.PUBLISHED
         and board.campaign.status == CampaignStatus.PUBLISHED
-    )
+    ):
+        return True
+    return bool(_roles(user, board.city_id) & EDITORS)
 
 
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.

@@ -16,6 +16,7 @@ from app.throttle import participation_limits
 from client_api.core import Blueprint, signed_in
 from ideas import boards, flags, supports
 from ideas.models import Comment, FlagReason, Idea
+from ideas.service import WITH_BOARD
 
 blp = Blueprint("idea_actions", __name__, description="Supporting and flagging ideas; my supports.")
 
@@ -71,7 +72,8 @@ class MySupportsOut(Schema):
 
 def _of_my_city(model, item_id: int):
     """An idea or comment of my city; the services decide what I may do with it."""
-    item = db.session.get(model, item_id) if item_id <= MAX_ID else None
+    options = WITH_BOARD if model is Idea else []
+    item = db.session.get(model, item_id, options=options) if item_id <= MAX_ID else None
     if item is None or item.city_id != g.user.city_id:
         raise NotFound()
     return item

@@ -21,7 +21,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -273,9 +273,14 @@ def boards_version(session: Session, user: User, campaign_id: int | None) -> tup
     return tuple(str(value) for value in session.execute(query).one())
 
 
+#: A board with its campaign in one statement: the policy reads the campaign's status, not its
+#: phases.
+WITH_CAMPAIGN = [joinedload(Board.campaign).lazyload(Campaign.phases)]
+
+
 def get_board(session: Session, user: User, board_id: int) -> Board:
     """A board of the person's own city they may read; anything else is not found."""
-    board = session.get(Board, board_id) if board_id <= MAX_ID else None
+    board = session.get(Board, board_id, options=WITH_CAMPAIGN) if board_id <= MAX_ID else None
     if board is None or board.city_id != user.city_id or not can(user, "board.read", board):
         raise NotFound()
     return board

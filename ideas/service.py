@@ -26,6 +26,7 @@ from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import User
 from app.policy import can
+from campaigns.models import Campaign
 from i18n import LOCALES, _
 from ideas.boards import is_open
 from ideas.models import Board, Idea, IdeaState, IdeaStatusChange, LocationMode, Phase
@@ -223,6 +224,11 @@ def add_once(
 # --- reading --------------------------------------------------------------------------------
 
 
+#: Load an idea with its board and campaign in one statement; the policy needs the campaign's
+#: status, not its phases.
+WITH_BOARD = [joinedload(Idea.board).joinedload(Board.campaign).lazyload(Campaign.phases)]
+
+
 def visible_to(idea: Idea, user: User) -> bool:
     """Whether the person may see the idea at all (its board aside)."""
     if idea.state in PUBLIC_STATES:
@@ -234,7 +240,7 @@ def get_idea(session: Session, user: User, idea_id: int) -> Idea:
     """An idea of the person's city on a board they may read, as they may see it; else 404."""
     if idea_id > MAX_ID:
         raise NotFound()
-    idea = session.get(Idea, idea_id, options=[joinedload(Idea.board).joinedload(Board.campaign)])
+    idea = session.get(Idea, idea_id, options=WITH_BOARD)
     if (
         idea is None
         or idea.city_id != user.city_id

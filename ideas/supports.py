@@ -209,6 +209,8 @@ def withdraw_support(session: Session, user: User, idea: Idea, now: datetime) ->
 
 def supports_left(session: Session, user: User, board: Board) -> int | None:
     """How many more ideas the person may support on the board; None: no limit."""
+    if board.support_budget is None:
+        return None
     return boards.supports_left(board, boards.supports_used(session, user, board))
 
 
