@@ -26,7 +26,8 @@ from app.policy import ensure
 from campaigns.models import Campaign, CampaignStatus
 from i18n import _
 from i18n.content import cleaned, translation_problems
-from surveys.definition import blank_definition, check_definition
+from surveys.definition import blank_definition
+from surveys.definition_check import check_definition
 from surveys.models import (
     Survey,
     SurveyResponse,

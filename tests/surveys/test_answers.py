@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.answers import answer_rows, fingerprint, normalized, validate
-from surveys.definition import check_definition
+from surveys.definition_check import check_definition
 from tests.surveys import sample
 
 DEFINITION = sample()

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.errors import Invalid
-from surveys.definition import blank_definition, check_definition, localized
+from surveys.definition import blank_definition, localized
+from surveys.definition_check import check_definition
 from tests.surveys import choices, q, sample, t
 
 LOCALES = ["fr", "en"]

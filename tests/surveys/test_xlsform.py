@@ -8,7 +8,7 @@ import pytest
 
 from app.errors import Invalid
 from surveys import service
-from surveys.definition import check_definition
+from surveys.definition_check import check_definition
 from surveys.xlsform import import_survey, import_xlsform
 from surveys.xlsform_workbook import MAX_UPLOAD_BYTES
 
