@@ -1,12 +1,20 @@
 """The database base class, column types and engine settings shared by every domain."""
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, request
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from app.errors import Conflict
+from i18n import _
+
+Row = TypeVar("Row")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,3 +93,26 @@ def configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def insert_once(
+    session: Session,
+    row: Row,
+    find: Callable[[], Row | None],
+    before: Callable[[], None] | None = None,
+) -> tuple[Row, bool]:
+    """Insert ``row`` (after ``before``, in the same savepoint) unless a unique constraint says
+    a parallel request inserted its twin first: then that twin is the answer (created False)
+    and ``before``'s writes are undone with the savepoint."""
+    try:
+        with session.begin_nested():
+            if before is not None:
+                before()
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise Conflict(_("This changed meanwhile. Please try again.")) from None
+        return existing, False
+    return row, True

@@ -178,11 +178,16 @@ def create_campaign(session: Session, actor: User, city: City, *, slug: str, **v
     return campaign
 
 
+def ensure_not_archived(campaign: Campaign) -> None:
+    """An archived campaign, and what belongs to it, stays as it was."""
+    if campaign.status == CampaignStatus.ARCHIVED:
+        raise Conflict(_("An archived campaign cannot be changed."), slug="campaign-archived")
+
+
 def update_campaign(session: Session, actor: User, campaign: Campaign, **values) -> Campaign:
     """Change texts, cover or phases; the slug stays, since links to it are out there."""
     ensure(actor, "campaign.edit", campaign)
-    if campaign.status == CampaignStatus.ARCHIVED:
-        raise Conflict(_("An archived campaign cannot be changed."), slug="campaign-archived")
+    ensure_not_archived(campaign)
     errors: dict = {}
     texts = _check_translations(campaign.city, values, errors)
     phases = _check_phases(campaign.city, values["phases"], errors) if "phases" in values else None

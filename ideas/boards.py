@@ -28,6 +28,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.models import User
 from app.policy import can, ensure
 from campaigns.models import Campaign, CampaignStatus
+from campaigns.service import ensure_not_archived
 from i18n import _
 from ideas.board_settings import MAX_LENGTH, TIMES, check_settings, check_texts, used_codes
 from ideas.models import Board, BoardStatus, Phase, SupportBudget
@@ -41,11 +42,6 @@ STARTS = dict(zip(PHASES[1:], TIMES, strict=True))
 # --- moderators -----------------------------------------------------------------------------
 
 
-def _ensure_not_archived(campaign: Campaign) -> None:
-    if campaign.status == CampaignStatus.ARCHIVED:
-        raise Conflict(_("An archived campaign cannot be changed."), slug="campaign-archived")
-
-
 def create_board(
     session: Session,
     actor: User,
@@ -57,7 +53,7 @@ def create_board(
 ) -> Board:
     """A new draft board of a campaign; residents see it once it is published."""
     ensure(actor, "board.manage", campaign)
-    _ensure_not_archived(campaign)
+    ensure_not_archived(campaign)
     city = campaign.city
     errors: dict = {}
     texts = check_texts(city, {"title": title, "description": description or {}}, errors)
@@ -82,7 +78,7 @@ def create_board(
 def update_board(session: Session, actor: User, board: Board, **values) -> Board:
     """Change texts and settings; only the fields given change."""
     ensure(actor, "board.manage", board)
-    _ensure_not_archived(board.campaign)
+    ensure_not_archived(board.campaign)
     city = board.city
     errors: dict = {}
     texts = check_texts(city, {k: v for k, v in values.items() if k in MAX_LENGTH}, errors)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.db import MAX_ID, utcnow
+from app.db import MAX_ID, insert_once, utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import User
 from app.policy import can
@@ -27,7 +27,7 @@ from i18n import LOCALES, _
 from ideas.boards import is_open
 from ideas.models import Comment, CommentState, Idea, IdeaState, Phase
 from ideas.mutes import ensure_not_muted
-from ideas.service import add_once, author_name, get_idea
+from ideas.service import author_name, get_idea
 from ideas.text import render
 from notifications.service import notify
 
@@ -134,14 +134,9 @@ def add_comment(
         created_at=now,
         updated_at=now,
     )
-    comment, created = add_once(
-        session,
-        comment,
-        lambda: _find(session, idea, client_uuid),
-        lambda existing: _replay(existing, user, text, parent_id),
-    )
-    if not created:
-        return comment, False
+    comment, created = insert_once(session, comment, lambda: _find(session, idea, client_uuid))
+    if not created:  # a parallel send stored first: answered as a resend
+        return _replay(comment, user, text, parent_id), False
     change_comment_count(session, idea, +1)
     if idea.author_id is not None and idea.author_id != user.id:
         notify(

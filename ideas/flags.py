@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import User
 from i18n import _
@@ -18,7 +19,7 @@ from ideas.models import Comment, CommentState, Flag, FlagReason, Idea, IdeaStat
 from ideas.moderation import flag_target, hide_pending_review
 from ideas.mutes import ensure_not_muted
 from ideas.service import visible_to
-from ideas.supports import ensure_resident, insert_once
+from ideas.supports import ensure_resident
 
 MAX_NOTE = 500
 

@@ -19,14 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import utcnow
+from app.db import insert_once, utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import City, User
 from app.policy import ensure
 from i18n import _
 from ideas.comments import change_comment_count
 from ideas.models import Comment, Flag, Idea, IdeaState, Mute
-from ideas.supports import insert_once
 from notifications.service import notify
 
 MAX_REASON = 2000

@@ -14,15 +14,12 @@ Decisions:
   reason); to anybody else they are not found.
 """
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from app.db import MAX_ID, utcnow
+from app.db import MAX_ID, insert_once, utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import User
 from app.policy import can
@@ -35,7 +32,6 @@ from ideas.text import fold
 
 TITLE_LENGTH = (5, 200)
 BODY_LENGTH = (10, 5000)
-Row = TypeVar("Row")
 #: States anybody who reads the board sees an idea in.
 PUBLIC_STATES = (IdeaState.PUBLISHED, IdeaState.WITHDRAWN, IdeaState.MERGED)
 #: States in which only the author sees their idea (with the moderator's reason).
@@ -194,31 +190,9 @@ def post_idea(
         published_at=None if pending else now,
         **content,
     )
-    return add_once(
-        session,
-        idea,
-        lambda: _find(session, board, client_uuid),
-        lambda existing: _replay(existing, user, content),
-    )
-
-
-def add_once(
-    session: Session, row: Row, find: Callable[[], Row | None], replay: Callable[[Row], Row]
-) -> tuple[Row, bool]:
-    """Store a row a phone named with a UUID; returns it and whether this call stored it.
-
-    When the same post, sent in parallel, was stored first, the unique constraint refuses this
-    one and the stored row is answered as for a resend (``replay`` decides whether it is).
-    """
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return replay(existing), False
-    return row, True
+    stored, created = insert_once(session, idea, lambda: _find(session, board, client_uuid))
+    # A parallel send stored first: answered as a resend of the same post (or refused).
+    return (stored, True) if created else (_replay(stored, user, content), False)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -10,16 +10,14 @@ Decisions:
   support, a withdrawal and a merge that meet wait for each other instead of deadlocking.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import insert_once
 from app.errors import Conflict, NotFound
 from app.models import User
 from app.policy import can
@@ -27,8 +25,6 @@ from i18n import _, ngettext
 from ideas import boards
 from ideas.models import Board, Idea, IdeaState, Phase, Support, SupportBudget
 from ideas.service import visible_to
-
-Row = TypeVar("Row")
 
 #: Half-life of a support's contribution to an idea's trend: three days, in seconds.
 TREND_HALF_LIFE = 3 * 24 * 3600
@@ -107,29 +103,6 @@ def give_back_budget(session: Session, board_id: int, user_ids: list[int] | sa.S
         .values(used=SupportBudget.used - 1)
         .execution_options(synchronize_session=False)
     )
-
-
-def insert_once(
-    session: Session,
-    row: Row,
-    find: Callable[[], Row | None],
-    before: Callable[[], None] | None = None,
-) -> tuple[Row, bool]:
-    """Insert ``row`` (after ``before``, in the same savepoint) unless a unique constraint says
-    a parallel request inserted its twin first: then that twin is the answer (created False)
-    and ``before``'s writes are undone with the savepoint."""
-    try:
-        with session.begin_nested():
-            if before is not None:
-                before()
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise Conflict(_("This changed meanwhile. Please try again.")) from None
-        return existing, False
-    return row, True
 
 
 def _ensure_supporting(board: Board) -> None:

@@ -24,6 +24,7 @@ from app.errors import Conflict, Invalid
 from app.models import City, User
 from app.policy import ensure
 from campaigns.models import Campaign, CampaignStatus
+from campaigns.service import ensure_not_archived
 from i18n import _
 from i18n.content import cleaned, translation_problems
 from surveys.definition import blank_definition
@@ -107,8 +108,7 @@ def create_survey(
 ) -> Survey:
     """A new draft survey of a campaign with an empty first version to fill in."""
     ensure(actor, "survey.manage", campaign)
-    if campaign.status == CampaignStatus.ARCHIVED:
-        raise Conflict(_("An archived campaign cannot be changed."), slug="campaign-archived")
+    ensure_not_archived(campaign)
     errors: dict = {}
     texts = _check_title(campaign.city, title, errors)
     settings = _check_settings(settings, None, errors)
