@@ -40,7 +40,7 @@ import flask_migrate  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 
-from app import accounts, cities  # noqa: E402
+from app import accounts  # noqa: E402
 from app.db import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import TokenKind, User  # noqa: E402
@@ -51,6 +51,7 @@ from bench.campaign_list import (  # noqa: E402
     Database,
     Server,
     WrkResult,
+    benchville,
     database,
     gunicorn,
     load_arguments,
@@ -140,29 +141,15 @@ def seed(app: Flask) -> dict[str, Any]:
         flask_migrate.upgrade()
         session = db.session
         now = utcnow()
-        city = cities.create_city(
-            session,
-            slug="benchville",
-            name="Benchville",
-            timezone="Europe/Paris",
-            default_locale="fr",
-            enabled_locales=["fr", "en"],
-        )
+        city, admin = benchville(session, now)
         password = hash_password("bench-" + uuid.uuid4().hex)
-        admin = User(
-            email="admin@bench.invalid",
-            password_hash=password,
-            city_id=city.id,
-            is_platform_admin=True,
-            email_verified_at=now,
-        )
         resident = User(
             email="resident@bench.invalid",
             password_hash=password,
             city_id=city.id,
             email_verified_at=now,
         )
-        session.add_all([admin, resident])
+        session.add(resident)
         session.flush()
         campaign = campaigns.create_campaign(
             session,
