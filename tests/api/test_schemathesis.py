@@ -12,7 +12,18 @@ def _spec() -> dict:
     # The document depends on code only, so a database-less app can produce it for collection.
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "spec"})
     with app.test_client() as client:
-        return client.get("/api/v1/openapi.json").get_json()
+        document = client.get("/api/v1/openapi.json").get_json()
+    # Every case is sent signed in (below); left in the document, the bearer scheme would
+    # make Schemathesis describe some cases as carrying a malformed token that the real
+    # header then replaces, and a valid request would count as accepted bad input. Missing
+    # and malformed tokens are tested in tests/api/test_accounts.py.
+    document.pop("security", None)
+    document.get("components", {}).pop("securitySchemes", None)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.pop("security", None)
+    return document
 
 
 schema = schemathesis.openapi.from_dict(_spec())
