@@ -84,6 +84,18 @@ def checked_bounds(bounds: Sequence[float | None] | None) -> list[float] | None:
     return [south, west, north, east]
 
 
+def inside_area(bounds: Sequence[float] | None, latitude: float, longitude: float) -> bool:
+    """Whether a place lies in a city's area ([south, west, north, east]); any place does when
+    the city has none."""
+    if not bounds:
+        return True
+    south, west, north, east = bounds
+    if not south <= latitude <= north:
+        return False
+    # An area across the antimeridian has its west edge east of its east edge.
+    return west <= longitude <= east if west <= east else longitude >= west or longitude <= east
+
+
 def create_city(
     session: Session,
     *,

@@ -116,3 +116,19 @@ def insert_once(
             raise Conflict(_("This changed meanwhile. Please try again.")) from None
         return existing, False
     return row, True
+
+
+def move_status(session: Session, row: Base, allowed: tuple, *conditions, **values) -> bool:
+    """Change ``row`` only if its status is still one of ``allowed`` (and ``conditions`` hold);
+    True when it did. A conditional UPDATE: a console click and a scheduler run, or two clicks,
+    never both make the same change."""
+    model = type(row)
+    session.flush()
+    changed = session.execute(
+        sa.update(model)
+        .where(model.id == row.id, model.status.in_(allowed), *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    return bool(changed)

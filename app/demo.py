@@ -1,10 +1,12 @@
 """Demo data for a newcomer: two cities, a published campaign in each, one account per role,
-residents following their city's campaign, an update published to its followers, and an idea
-board collecting ideas, with the resident's first idea on it."""
+residents following their city's campaign, an update published to its followers, an idea
+board collecting ideas, with the resident's first idea on it, and a workshop next month with
+a few people registered (in Vienna one more than its seats, so one waits on the waitlist)."""
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +20,8 @@ from ideas import boards
 from ideas import service as ideas
 from updates import publishing
 from updates import service as updates
+from workshops import registrations
+from workshops import service as workshops
 
 CITIES = [
     {
@@ -137,6 +141,77 @@ BOARDS = {
 }
 
 
+WORKSHOPS = {
+    "lyon": {
+        "title": {
+            "fr": "Atelier : dessinons la cour de l'îlot 7",
+            "en": "Workshop: designing the courtyard of block 7",
+        },
+        "description": {
+            "fr": "Plans en main, imaginons ensemble la future cour : **jeux**, potager, "
+            "bancs et arbres.",
+            "en": "With the plans in hand, let us imagine the future courtyard together: "
+            "**play**, vegetable garden, benches and trees.",
+        },
+        "agenda": {
+            "fr": "1. Accueil et café\n2. Visite de la cour\n3. Ateliers en petits groupes",
+            "en": "1. Welcome and coffee\n2. Tour of the courtyard\n3. Small-group workshops",
+        },
+        "accessibility": {
+            "fr": "Salle de plain-pied, boucle magnétique.",
+            "en": "Step-free room, hearing loop.",
+        },
+        "address": "Maison du projet, 2 place Abbé Pierre, 69009 Lyon",
+        "latitude": 45.7868,
+        "longitude": 4.7976,
+        "capacity": 12,
+        "questions": [
+            {
+                "code": "needs",
+                "label": {
+                    "fr": "Avez-vous des besoins particuliers ?",
+                    "en": "Do you have any particular needs?",
+                },
+                "required": False,
+            }
+        ],
+        "hour": 18,
+    },
+    "vienna": {
+        "title": {
+            "de": "Werkstatt: Fernwärme im Grätzl",
+            "en": "Workshop: district heating in the neighbourhood",
+        },
+        "description": {
+            "de": "Wie soll der Anschluss ablaufen? Wir sammeln Fragen und Wünsche.",
+            "en": "How should the connection work? We gather questions and wishes.",
+        },
+        "agenda": {},
+        "accessibility": {"de": "Barrierefreier Zugang.", "en": "Step-free access."},
+        "address": "Amtshaus Favoriten, Keplerplatz 5, 1100 Wien",
+        "latitude": 48.1757,
+        "longitude": 16.3768,
+        "capacity": 3,
+        "questions": [],
+        "hour": 17,
+    },
+}
+#: Residents who registered for their city's workshop (besides the demo resident); they
+#: cannot sign in (nobody knows their passwords).
+PARTICIPANTS = {
+    "lyon": [
+        ("Camille Roux", "camille.roux@example.org"),
+        ("Karim Benali", "karim.benali@example.org"),
+        ("Léa Martin", "lea.martin@example.org"),
+    ],
+    "vienna": [
+        ("Anna Huber", "anna.huber@example.org"),
+        ("Mehmet Yilmaz", "mehmet.yilmaz@example.org"),
+        ("Eva Novak", "eva.novak@example.org"),
+    ],
+}
+
+
 def already_loaded(session: Session) -> bool:
     return session.scalar(sa.select(sa.func.count(City.id))) > 0
 
@@ -191,6 +266,7 @@ def load(session: Session) -> list[tuple[str, str]]:
         )
         publishing.publish_update(session, platform_admin, update)
         _board(session, platform_admin, campaign, BOARDS[city_slug], now)
+        _workshop(session, platform_admin, campaign, WORKSHOPS[city_slug], now)
     return credentials
 
 
@@ -223,3 +299,38 @@ def _board(session: Session, admin: User, campaign, spec: dict, now) -> None:
         category=category,
         now=now,
     )
+
+
+def _workshop(session: Session, admin: User, campaign, spec: dict, now) -> None:
+    """A workshop in about a month, at the evening hour of the city, with people registered."""
+    city = campaign.city
+    day = (now + timedelta(days=30)).astimezone(ZoneInfo(city.timezone)).date()
+    starts = datetime.combine(day, time(spec["hour"]), tzinfo=ZoneInfo(city.timezone))
+    values = {k: v for k, v in spec.items() if k != "hour"}
+    workshop = workshops.create_workshop(
+        session,
+        admin,
+        campaign,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        now=now,
+        **values,
+    )
+    workshops.publish_workshop(session, admin, workshop, now)
+    resident = session.scalar(
+        sa.select(User).where(User.city_id == city.id, User.email.like("resident.%"))
+    )
+    people = [resident]
+    for name, email in PARTICIPANTS[city.slug]:
+        person = User(
+            email=email,
+            password_hash=hash_password(secrets.token_urlsafe(16)),
+            city_id=city.id,
+            display_name=name,
+            email_verified_at=now,
+        )
+        session.add(person)
+        people.append(person)
+    session.flush()
+    for person in people:
+        registrations.register(session, person, workshop, now=now)

@@ -118,6 +118,13 @@ def _wants_api() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _logged_path() -> str:
+    """The route's pattern, not the path: a path may hold a secret (a calendar feed's or an
+    unsubscribe link's token), and logs must not."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path
+
+
 def _console_page(status: int, detail: str | None = None, headers: dict | None = None):
     _, title = TITLES.get(status, TITLES[500])
     body = render_template("console/error.html", status=status, title=title, detail=detail)
@@ -134,9 +141,11 @@ def handle_http_exception(error: HTTPException):
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
-        log.warning("rate limit hit", extra={"path": request.path, "limit": str(error.description)})
+        log.warning(
+            "rate limit hit", extra={"path": _logged_path(), "limit": str(error.description)}
+        )
     elif isinstance(error, CSRFError):
-        log.warning("csrf token refused", extra={"path": request.path})
+        log.warning("csrf token refused", extra={"path": _logged_path()})
     if not _wants_api():
         return _console_page(status, headers=headers)
     detail = None
@@ -160,7 +169,7 @@ def handle_problem(error: Problem):
 def handle_unexpected(error: Exception):
     # The log keeps the trace; the person sees a generic message, never internals.
     log.exception(
-        "unhandled error", extra={"path": request.path, "request_id": g.get("request_id")}
+        "unhandled error", extra={"path": _logged_path(), "request_id": g.get("request_id")}
     )
     return handle_http_exception(InternalServerError())
 

@@ -18,6 +18,7 @@ from notifications import init_app as init_notifications
 from notifications import models as _notification_tables  # noqa: F401  (known to migrations)
 from surveys import models as _survey_tables  # noqa: F401
 from updates import models as _update_tables  # noqa: F401
+from workshops import models as _workshop_tables  # noqa: F401
 
 MIGRATIONS_DIR = INSTANCE_DIR.parent / "migrations"
 

@@ -10,6 +10,7 @@ from campaigns.models import Campaign, CampaignStatus
 from ideas.models import Board, BoardStatus
 from surveys.models import Survey, SurveyStatus
 from updates.models import Update, UpdateStatus
+from workshops.models import Workshop, WorkshopStatus
 
 log = logging.getLogger("livinglab.policy")
 
@@ -106,6 +107,37 @@ def _read_board(user: User | None, board: Board) -> bool:
     return bool(_roles(user, board.city_id) & EDITORS)
 
 
+#: What residents see of a workshop: cancelled and completed ones stay visible to those who
+#: planned to come (and to whoever follows the campaign's outcomes).
+SHOWN_WORKSHOP = (WorkshopStatus.PUBLISHED, WorkshopStatus.CANCELLED, WorkshopStatus.COMPLETED)
+
+
+def _read_workshop(user: User | None, workshop: Workshop) -> bool:
+    """Residents of the city on a shown workshop of a live campaign; its editors always."""
+    if (
+        user is not None
+        and user.city_id == workshop.city_id
+        and workshop.status in SHOWN_WORKSHOP
+        and workshop.campaign.status == CampaignStatus.PUBLISHED
+    ):
+        return True
+    return bool(_roles(user, workshop.city_id) & EDITORS)
+
+
+def _register_workshop(user: User | None, workshop: Workshop) -> bool:
+    """Residents of the city, on a published workshop of a live campaign.
+
+    Whether registration is open (its window, the start) depends on the moment:
+    workshops/registrations.py decides that.
+    """
+    return (
+        user is not None
+        and user.city_id == workshop.city_id
+        and workshop.status == WorkshopStatus.PUBLISHED
+        and workshop.campaign.status == CampaignStatus.PUBLISHED
+    )
+
+
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
@@ -125,6 +157,10 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     # The city's official answer to an idea.
     "idea.answer": _any_role(frozenset({Role.MODERATOR, Role.STAFF, Role.ADMIN})),
     "audit.read": _any_role(frozenset({Role.ADMIN})),
+    "workshop.read": _read_workshop,
+    # Set up, run and record workshops; see participants' answers and attendance.
+    "workshop.manage": _any_role(EDITORS),
+    "workshop.register": _register_workshop,
     "update.read": _read_update,
     "update.manage": _any_role(PUBLISHERS),
     # The outbox of a city: delivery counts and dead letters, which staff may send again.
@@ -138,6 +174,7 @@ VISIBILITY = {
     City: "console.enter",
     Survey: "survey.read",
     Update: "update.read",
+    Workshop: "workshop.read",
 }
 
 

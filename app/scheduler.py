@@ -27,6 +27,7 @@ from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
 from surveys.jobs import survey_schedule
 from updates.jobs import publish_due
+from workshops.jobs import workshop_schedule
 
 log = logging.getLogger("livinglab.scheduler")
 
@@ -42,6 +43,7 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
     "surveys.schedule": (survey_schedule, {"trigger": "interval", "minutes": 1}),
     "ideas.phases": (switch_board_phases, {"trigger": "interval", "minutes": 1}),
+    "workshops.schedule": (workshop_schedule, {"trigger": "interval", "minutes": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

@@ -76,6 +76,7 @@ PARTICIPATION = {
     "comment": ("10/minute;100/hour", "40/minute"),
     "flag": ("10/minute;50/hour", "40/minute"),
     "support": ("60/minute;600/hour", "240/minute"),
+    "workshop_registration": ("10/minute;60/hour", "40/minute"),
 }
 
 

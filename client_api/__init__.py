@@ -13,6 +13,7 @@ from client_api import (
     push,
     surveys,
     updates,
+    workshops,
 )
 from client_api.core import Api, document_security
 
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     push.blp,
     surveys.blp,
     updates.blp,
+    workshops.blp,
 )
 
 

@@ -39,6 +39,8 @@ def extract(output: Path = TEMPLATE) -> Path:
         "_l",
         "-k",
         "lazy_gettext",
+        "-k",
+        "_lp:1c,2",
         "--add-comments=TRANSLATORS:",
         "--no-wrap",
         "--sort-by-file",
@@ -59,7 +61,7 @@ def extract(output: Path = TEMPLATE) -> Path:
 
 def message_ids(path: Path) -> set:
     with path.open("rb") as f:
-        return {m.id for m in read_po(f) if m.id}
+        return {(m.context, m.id) for m in read_po(f) if m.id}
 
 
 def _po_path(locale: str) -> Path:
@@ -130,14 +132,15 @@ class Completeness:
 def completeness(template: Path = TEMPLATE) -> list[Completeness]:
     """How many of the template's strings each catalog translates (fuzzy ones do not count)."""
     with template.open("rb") as f:
-        wanted = [m.id for m in read_po(f) if m.id]
+        # A context tells one English word apart by its meaning (see ``i18n._lp``).
+        wanted = [(m.context, m.id) for m in read_po(f) if m.id]
     report = []
     for locale in LOCALES:
         with _po_path(locale).open("rb") as f:
             catalog = read_po(f, locale=locale)
         missing = []
-        for msgid in wanted:
-            message = catalog.get(msgid)
+        for context, msgid in wanted:
+            message = catalog.get(msgid, context=context)
             strings = message.string if message else None
             strings = strings if isinstance(strings, tuple) else (strings,)
             if message is None or message.fuzzy or not all(strings):

@@ -55,3 +55,32 @@ def translation_problems(
     if any(len(text) > max_length for text in texts.values()):
         return [_("Longer than the maximum length of %(max)d.", max=max_length)]
     return []
+
+
+def check_translated(
+    values: Mapping[str, object],
+    limits: Mapping[str, int],
+    enabled: Iterable[str],
+    default_locale: str,
+    errors: dict,
+) -> dict[str, Translations]:
+    """The translated fields of ``limits`` found in ``values``, cleaned; problems go to
+    ``errors`` by field. A title, when given, needs a text in the city's main language."""
+    enabled = list(enabled)
+    texts: dict[str, Translations] = {}
+    for field, limit in limits.items():
+        if field not in values:
+            continue
+        value = values[field] if values[field] is not None else {}
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str | None) for k, v in value.items()
+        ):
+            errors[field] = [_("Give a text per language.")]
+            continue
+        texts[field] = cleaned(value)
+        problems = translation_problems(texts[field], enabled, limit)
+        if problems:
+            errors[field] = problems
+    if "title" in texts and "title" not in errors and not texts["title"].get(default_locale):
+        errors["title"] = [_("A title in the city's main language is required.")]
+    return texts

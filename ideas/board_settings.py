@@ -4,18 +4,16 @@ Problems are collected per field (``errors``), so a form or an API shows them al
 """
 
 import re
-from datetime import UTC, datetime
 from itertools import pairwise
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid
+from app.citytime import instant
 from app.models import City
 from i18n import _
-from i18n.content import cleaned, translation_problems
+from i18n.content import check_translated, cleaned, translation_problems
 from ideas.models import Board, Idea, LocationMode
-from updates.publishing import from_city_time
 
 #: Longest text of each translated field, per language (descriptions use the markdown subset).
 MAX_LENGTH = {"title": 200, "description": 5000}
@@ -38,18 +36,7 @@ LIMITS = {"support_budget": (1, 1000), "flag_threshold": (1, 100), "edit_minutes
 
 
 def check_texts(city: City, values: dict, errors: dict) -> dict[str, dict]:
-    texts = {}
-    for field, limit in MAX_LENGTH.items():
-        if field not in values:
-            continue
-        value = cleaned(values[field])
-        problems = translation_problems(value, city.enabled_locales, limit)
-        if problems:
-            errors[field] = problems
-        texts[field] = value
-    if "title" in texts and "title" not in errors and not texts["title"].get(city.default_locale):
-        errors["title"] = [_("A title in the city's main language is required.")]
-    return texts
+    return check_translated(values, MAX_LENGTH, city.enabled_locales, city.default_locale, errors)
 
 
 def _check_categories(city: City, categories, errors: dict) -> list[dict]:
@@ -82,23 +69,6 @@ def _check_categories(city: City, categories, errors: dict) -> list[dict]:
     return checked
 
 
-def _instant(city: City, field: str, value: datetime, errors: dict) -> datetime | None:
-    """The UTC instant of a phase time; a wall-clock time the clocks skip is refused.
-
-    A naive time, or one in the city's own zone, is read on the city's clock (as the console
-    reads times); any other aware time already names an instant.
-    """
-    if value.tzinfo is not None and getattr(value.tzinfo, "key", None) != city.timezone:
-        return value.astimezone(UTC)
-    try:
-        instant = from_city_time(city, value.replace(tzinfo=None))
-    except Invalid as problem:
-        errors[field] = next(iter(problem.errors.values()))
-        return None
-    # For a time that happens twice, an aware value says which of the two it means.
-    return value.astimezone(UTC) if value.tzinfo is not None else instant
-
-
 def check_settings(board: Board | None, city: City, values: dict, errors: dict) -> dict:
     unknown = set(values) - set(SETTINGS)
     if unknown:
@@ -122,7 +92,7 @@ def check_settings(board: Board | None, city: City, values: dict, errors: dict) 
             errors[field] = [_("This field is required.")]
     for field in TIMES:
         if values.get(field) is not None:
-            settings[field] = _instant(city, field, values[field], errors)
+            settings[field] = instant(city, field, values[field], errors)
     times = [
         (field, settings[field] if field in settings else getattr(board, field, None))
         for field in TIMES

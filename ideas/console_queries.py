@@ -21,7 +21,6 @@ from app.db import MAX_ID
 from app.errors import NotFound
 from app.models import City, User
 from app.policy import can, ensure
-from campaigns.models import Campaign, CampaignStatus
 from ideas.models import Board, Comment, Flag, Idea, IdeaState, Mute
 from ideas.queue import queue
 
@@ -138,17 +137,6 @@ def board_of_city(session: Session, actor: User, city: City, board_id: int) -> B
     """A board of the city; another city's board, or none, is not found."""
     ensure_reader(actor, city)
     return _of_city(session, Board, board_id, city.id)
-
-
-def campaigns_for_boards(session: Session, city: City) -> list[Campaign]:
-    """The city's campaigns a new board may belong to (archived ones take no new boards)."""
-    return list(
-        session.scalars(
-            sa.select(Campaign)
-            .where(Campaign.city_id == city.id, Campaign.status != CampaignStatus.ARCHIVED)
-            .order_by(Campaign.updated_at.desc(), Campaign.id.desc())
-        )
-    )
 
 
 # --- ideas of a board -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from app.cities import inside_area
 from app.db import MAX_ID, insert_once, utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.models import User
@@ -58,16 +59,6 @@ def _length_problem(text: str, bounds: tuple[int, int]) -> list[str]:
     return []
 
 
-def _inside(bounds: list | None, latitude: float, longitude: float) -> bool:
-    if not bounds:
-        return True
-    south, west, north, east = bounds
-    if not south <= latitude <= north:
-        return False
-    # An area across the antimeridian has its west edge east of its east edge.
-    return west <= longitude <= east if west <= east else longitude >= west or longitude <= east
-
-
 def _check_location(board: Board, latitude, longitude, errors: dict) -> None:
     mode = board.location
     if latitude is None and longitude is None:
@@ -82,7 +73,7 @@ def _check_location(board: Board, latitude, longitude, errors: dict) -> None:
         ]
     elif not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         errors["latitude"] = [_("Not a place on Earth.")]
-    elif not _inside(board.city.bounds, latitude, longitude):
+    elif not inside_area(board.city.bounds, latitude, longitude):
         errors["latitude"] = [_("This place is outside the city.")]
 
 

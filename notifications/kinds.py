@@ -122,3 +122,24 @@ IDEA_STATUS_CHANGED = register(
 )
 #: To the author of an idea when someone else comments on it.
 IDEA_COMMENT = register(Kind("idea.comment", _l("Comments on my ideas"), Priority.LOW))
+#: To a resident: a seat, a place on the waitlist, a promotion from it, an invitation or a
+#: removal by a moderator (``event`` in the context says which).
+WORKSHOP_REGISTRATION = register(
+    Kind(
+        "workshop.registration",
+        _l("My workshop registrations: seats, waitlist and invitations"),
+        Priority.HIGH,
+    )
+)
+#: Before a workshop, to its confirmed participants, at the workshop's reminder hours.
+WORKSHOP_REMINDER = register(
+    Kind("workshop.reminder", _l("Reminders before my workshops"), Priority.HIGH)
+)
+#: To everyone registered (seat or waitlist) when the time or place changes or it is cancelled.
+WORKSHOP_CHANGED = register(
+    Kind("workshop.changed", _l("Changes and cancellations of my workshops"), Priority.HIGH)
+)
+#: To the attendees, when the moderators publish what the workshop led to.
+WORKSHOP_SUMMARY = register(
+    Kind("workshop.summary", _l("Outcomes of workshops I attended"), Priority.NORMAL)
+)

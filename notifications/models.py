@@ -55,6 +55,9 @@ class Notification(Base):
     #: What the mobile client opens when the notification is tapped, e.g. ``{"update_id": 3}``.
     data: Mapped[dict] = mapped_column(nullable=False, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
+    #: Files sent with the email, rendered with it: [{"filename", "content_type", "text"}]
+    #: (a calendar file with a workshop's reminder).
+    attachments: Mapped[list] = mapped_column(nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     #: When the in-app channel delivered it; the inbox lists only these.
     inbox_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -5,7 +5,7 @@ and a rolled-back change tells nobody. Workers deliver the rows (notifications.d
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -178,12 +178,15 @@ def notify(
     data: dict | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    attachments: Callable[[str], list[dict]] | None = None,
 ) -> int:
     """Record ``kind`` for each recipient with a delivery per chosen channel; returns how many.
 
     ``recipients`` are users, user ids, or a select of user ids (for a whole city). Disabled
     accounts are left out, and so is anyone already told under ``dedupe_key``. Each
     notification is rendered in its recipient's language and time zone, once per pair.
+    ``attachments(locale)`` gives the files its email carries, in that language
+    (``{"filename", "content_type", "text"}``), made once per language.
     """
     spec = kinds.get(kind)
     now = now or utcnow()
@@ -199,6 +202,7 @@ def notify(
     chosen = choices(session, ids, spec)
     devices = _devices(session, ids) if not spec.mandatory else {}
     rendered: dict[tuple[str, str, str], Rendered] = {}
+    attached: dict[str, list[dict]] = {}
     recorded = 0
     for start in range(0, len(people), CHUNK):
         chunk = people[start : start + CHUNK]
@@ -208,6 +212,8 @@ def notify(
             if key not in rendered:
                 rendered[key] = render(kind, *key[:2], {**context, "city_locale": key[2]})
             content = rendered[key]
+            if attachments is not None and person.locale not in attached:
+                attached[person.locale] = attachments(person.locale)
             rows.append(
                 {
                     "user_id": person.id,
@@ -219,6 +225,7 @@ def notify(
                     "body_html": content.html,
                     "data": data or {},
                     "dedupe_key": dedupe_key,
+                    "attachments": attached.get(person.locale, []),
                     "created_at": now,
                 }
             )

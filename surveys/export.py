@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.models import User
 from app.policy import ensure
+from app.spreadsheet import BOM, neutralised
 from surveys.definition import OTHER
 from surveys.models import (
     ResponseAnswer,
@@ -39,19 +40,10 @@ from surveys.models import (
 )
 from surveys.results_questions import Question, choice_label, questions_of
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
 #: Rows fetched from the database at a time, and CSV rows written per chunk sent.
 BATCH = 1000
 SINGLE_KINDS = frozenset({"single_choice", "dropdown", "yes_no"})
 SIMPLE_KINDS = frozenset({"scale", "rating", "number", "short_text", "long_text", "date"})
-
-
-def neutralised(value: object) -> object:
-    """Text a spreadsheet would run as a formula, made literal with a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _number(value: float | None) -> object:

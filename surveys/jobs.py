@@ -23,7 +23,6 @@ Decisions:
 """
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -32,6 +31,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.jobs import each_alone
 from app.models import User
 from campaigns.models import Campaign, CampaignFollow, CampaignStatus
 from notifications.service import notify
@@ -59,34 +59,12 @@ def survey_schedule(session: Session, now: datetime | None = None) -> dict:
     opening = _opening_candidates(session, now)
     reminding = _reminder_candidates(session, now, lead)
     session.commit()  # the searches are done; each survey is its own transaction
+    each = partial(each_alone, session, now=now, subject="survey", logger=log)
     return {
-        "closed": _each(session, closing, now, _close_if_due, "closed"),
-        "opened": _each(session, opening, now, _announce_opening, "opening told"),
-        "reminded": _each(session, reminding, now, partial(_remind, lead=lead), "reminded"),
+        "closed": each(closing, _close_if_due, what="closed"),
+        "opened": each(opening, _announce_opening, what="opening told"),
+        "reminded": each(reminding, partial(_remind, lead=lead), what="reminded"),
     }
-
-
-def _each(
-    session: Session,
-    survey_ids: list[int],
-    now: datetime,
-    step: Callable[[Session, int, datetime], bool],
-    what: str,
-) -> int:
-    done = 0
-    for survey_id in survey_ids:
-        try:
-            changed = step(session, survey_id, now)
-            session.commit()
-        except Exception:
-            # Logged with its trace and tried again next run; the other surveys go ahead.
-            session.rollback()
-            log.exception(f"survey not {what}", extra={"survey_id": survey_id})
-            continue
-        if changed:
-            done += 1
-            log.info(f"survey {what}", extra={"survey_id": survey_id, "by": "scheduler"})
-    return done
 
 
 def _claim(session: Session, survey_id: int, column, now: datetime, *conditions) -> bool:

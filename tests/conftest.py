@@ -12,7 +12,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import Flask, has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
@@ -26,6 +26,7 @@ from app.extensions import db, limiter
 from app.factory import create_app
 from app.models import City, Role, TokenKind, User
 from app.passwords import hash_password
+from tests.surveys.helpers import published_campaign
 
 PASSWORD = "correct horse battery staple"
 
@@ -71,12 +72,14 @@ def make_test_app(url: str, engine_options: dict, **extra):
     )
 
 
-@pytest.fixture
-def committed_app(tmp_path):
-    """An app on a database of its own, migrated, where commits are real: for tests of workers
-    and processes running at once (the suite's db.session is bound to its rolled-back test
-    database). ``SQLALCHEMY_DATABASE_URI`` and ``TEST_SCHEMA`` say where it is."""
-    url, options, schema = new_database(tmp_path, "own")
+@contextmanager
+def app_of_its_own(directory: Path, name: str = "own", **pool) -> Iterator[Flask]:
+    """An app on a database of its own, migrated, where commits are real, dropped afterwards;
+    ``pool`` (engine options) widens PostgreSQL's connection pool for a crowd.
+    ``SQLALCHEMY_DATABASE_URI`` and ``TEST_SCHEMA`` say where it is."""
+    url, options, schema = new_database(directory, name)
+    if schema:
+        options |= pool
     own = make_test_app(url, options, TEST_SCHEMA=schema)
     with own.app_context():
         flask_migrate.upgrade()
@@ -85,6 +88,15 @@ def committed_app(tmp_path):
         db.engine.dispose()
     if schema:
         drop_schema(url, schema)
+
+
+@pytest.fixture
+def committed_app(tmp_path):
+    """An app on a database of its own where commits are real: for tests of workers and
+    processes running at once (the suite's db.session is bound to its rolled-back test
+    database)."""
+    with app_of_its_own(tmp_path) as own:
+        yield own
 
 
 @contextmanager
@@ -328,3 +340,29 @@ def lyon(make_city):
 @pytest.fixture
 def vienna(make_city):
     return make_city("vienna", "Wien", "Europe/Vienna", "de", ("de", "en"))
+
+
+@pytest.fixture
+def moderator(lyon, make_user):
+    """A moderator of Lyon."""
+    return make_user(lyon, role=Role.MODERATOR)
+
+
+@pytest.fixture
+def resident(lyon, make_user):
+    """A resident of Lyon."""
+    return make_user(lyon)
+
+
+@pytest.fixture
+def campaign(db_session, moderator, lyon):
+    """A published campaign of Lyon, live for a month."""
+    return published_campaign(db_session, moderator, lyon)
+
+
+@pytest.fixture
+def in_app(app, db_session):
+    """For services that render notifications: the app's context, whose session every object
+    of the test then lives in (use with ``pytestmark = pytest.mark.usefixtures("in_app")``)."""
+    with app.app_context():
+        yield

@@ -26,6 +26,9 @@ from tests.conftest import PASSWORD
 from tests.surveys.helpers import GAS, make_survey
 from updates import publishing
 from updates import service as updates
+from workshops import calendar as workshop_calendar
+from workshops import registrations as workshop_registrations
+from workshops import service as workshops
 
 PEOPLE = (
     "anonymous",
@@ -243,6 +246,39 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", "idea_actions.my_supports"): Case(
         "/api/v1/boards/{board}/my-supports", signed_in(200, **ELSEWHERE)
     ),
+    # --- workshops: the caller's home city; only the resident is registered ----------------
+    ("GET", "workshops.list_workshops"): Case("/api/v1/workshops", signed_in(200)),
+    ("GET", "workshops.get_workshop"): Case(
+        "/api/v1/workshops/{workshop}", signed_in(200, **ELSEWHERE)
+    ),
+    # Everyone registers as a resident of their home city; the resident is registered already.
+    ("PUT", "workshops.my_registration"): Case(
+        "/api/v1/workshops/{workshop}/registration",
+        signed_in(201, resident=200, **ELSEWHERE),
+        json={},
+    ),
+    # Only the resident has a registration; for everyone else it does not exist.
+    ("GET", "workshops.my_registration"): Case(
+        "/api/v1/workshops/{workshop}/registration", signed_in(404, resident=200)
+    ),
+    # Cancelling answers 204 also with nothing to cancel (a phone's retry).
+    ("DELETE", "workshops.my_registration"): Case(
+        "/api/v1/workshops/{workshop}/registration", signed_in(204, **ELSEWHERE)
+    ),
+    ("GET", "workshops.workshop_calendar"): Case(
+        "/api/v1/workshops/{workshop}/calendar.ics", signed_in(200, **ELSEWHERE)
+    ),
+    ("GET", "workshops.check_in_code"): Case(
+        "/api/v1/workshops/{workshop}/check-in-code", signed_in(404, resident=200)
+    ),
+    ("GET", "workshops.my_workshops"): Case("/api/v1/me/workshops", signed_in(200)),
+    ("GET", "workshops.calendar_feed"): Case("/api/v1/me/calendar-feed", signed_in(200)),
+    ("POST", "workshops.calendar_feed"): Case("/api/v1/me/calendar-feed", signed_in(201)),
+    ("DELETE", "workshops.calendar_feed"): Case("/api/v1/me/calendar-feed", signed_in(204)),
+    # The calendar feed: its secret token decides, never the caller (calendar apps send none).
+    ("GET", "workshops.calendar_feed_file"): Case(
+        "/api/v1/calendar/{feed_token}.ics", everyone(200)
+    ),
 }
 
 #: Extra requests for routes whose answer depends on the object: drafts, other cities.
@@ -260,6 +296,20 @@ EXTRA: list[tuple[str, str, Case]] = [
             signed_in(200, resident=404, other_moderator=404, platform_admin=404),
         ),
     ),
+    # A draft workshop is shown to nobody through the API (moderators prepare it in the console).
+    ("GET", "workshops.get_workshop", Case("/api/v1/workshops/{draft_workshop}", signed_in(404))),
+    (
+        "PUT",
+        "workshops.my_registration",
+        Case("/api/v1/workshops/{draft_workshop}/registration", signed_in(404), json={}),
+    ),
+    (
+        "GET",
+        "workshops.workshop_calendar",
+        Case("/api/v1/workshops/{draft_workshop}/calendar.ics", signed_in(404)),
+    ),
+    # A feed URL nobody holds.
+    ("GET", "workshops.calendar_feed_file", Case("/api/v1/calendar/not-a-feed.ics", everyone(404))),
     # A draft board: its city's moderators and admins preview it, residents do not see it.
     (
         "GET",
@@ -330,6 +380,23 @@ def world(app, db_session, lyon, vienna, make_user):
             body="Avec des fleurs aussi.",
             language="fr",
         )
+        starts = now.replace(microsecond=0) + timedelta(days=7)
+        when = {"starts_at": starts, "ends_at": starts + timedelta(hours=2)}
+        workshop = workshops.create_workshop(
+            session,
+            moderator,
+            published,
+            title={"fr": "Atelier de la cour"},
+            capacity=10,
+            address="12 rue de la République, Lyon",
+            **when,
+        )
+        workshops.publish_workshop(session, moderator, workshop)
+        draft_workshop = workshops.create_workshop(
+            session, moderator, published, title={"fr": "Bientôt"}, capacity=5, **when
+        )
+        workshop_registrations.register(session, people["resident"], workshop)
+        feed_token = workshop_calendar.issue_feed(session, people["resident"])
     tokens = {
         name: issue_token(db_session, user, TokenKind.API, timedelta(days=1), "t", now)
         for name, user in people.items()
@@ -370,6 +437,9 @@ def world(app, db_session, lyon, vienna, make_user):
             "draft_board": draft_board.id,
             "idea": idea.id,
             "comment": comment.id,
+            "workshop": workshop.id,
+            "draft_workshop": draft_workshop.id,
+            "feed_token": feed_token,
         },
     }
 

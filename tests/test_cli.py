@@ -9,6 +9,7 @@ from campaigns.models import Campaign, CampaignFollow, CampaignStatus
 from ideas.models import Board, Idea
 from notifications.models import Notification
 from updates.models import Update
+from workshops.models import Workshop
 
 
 def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
@@ -25,13 +26,21 @@ def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CampaignFollow)) == 2
     assert set(db_session.scalars(sa.select(Update.status))) == {"published"}
     told = db_session.scalars(
-        sa.select(User.email).join(Notification, Notification.user_id == User.id)
+        sa.select(User.email)
+        .join(Notification, Notification.user_id == User.id)
+        .where(Notification.kind == "update.published")
     ).all()
     assert sorted(told) == ["resident.lyon@example.org", "resident.vienna@example.org"]
     # Each city has a board collecting ideas, with the resident's first idea on it.
     boards = db_session.scalars(sa.select(Board)).all()
     assert [(b.status, b.phase) for b in boards] == [("published", "collecting")] * 2
     assert db_session.scalars(sa.select(Idea.state)).all() == ["published"] * 2
+    # Each city has a workshop next month with seats taken; Vienna's is full, one waiting.
+    workshops = db_session.scalars(sa.select(Workshop).order_by(Workshop.city_id)).all()
+    assert [(w.status, w.confirmed_count, w.capacity) for w in workshops] == [
+        ("published", 4, 12),
+        ("published", 3, 3),
+    ]
     users = db_session.scalar(sa.select(sa.func.count(User.id)))
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output

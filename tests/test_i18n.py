@@ -1,11 +1,13 @@
 """Languages: catalogs complete and compiling, locale negotiation, translated content."""
 
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
+from flask_babel import force_locale
 
-from i18n import LOCALES, catalogs, select_locale
+from i18n import LOCALES, catalogs, format_span, select_locale
 from i18n.content import fallback_chain, missing_locales, pick
 from i18n.validation import translate_message
 
@@ -73,3 +75,31 @@ def test_library_messages_are_translated_with_their_values(app):
         translated = translate_message("Longer than maximum length 100.")
     assert "100" in translated and translated != "Longer than maximum length 100."
     assert translate_message("Something of our own.") == "Something of our own."
+
+
+NNBSP, THIN, DASH = "\N{NARROW NO-BREAK SPACE}", "\N{THIN SPACE}", "\N{EN DASH}"
+WAVE = "\N{FULLWIDTH TILDE}"
+
+
+@pytest.mark.parametrize(
+    ("locale", "same_day", "two_days"),
+    [
+        (
+            "en",
+            f"Dec 26, 2026, 6:00{THIN}{DASH}{THIN}8:00{NNBSP}PM",
+            f"Dec 26, 2026, 6:00{NNBSP}PM {DASH} Dec 27, 2026, 10:00{NNBSP}AM",
+        ),
+        (
+            "fr",
+            f"26 déc. 2026, 18:00{THIN}{DASH}{THIN}20:00",
+            f"26 déc. 2026, 18:00 {DASH} 27 déc. 2026, 10:00",
+        ),
+        ("ja", f"2026/12/26 18時00分{WAVE}20時00分", f"2026/12/26 18:00 {DASH} 2026/12/27 10:00"),
+    ],
+)
+def test_a_span_of_time_names_its_day_once(app, lyon, locale, same_day, two_days):
+    start = datetime(2026, 12, 26, 17, tzinfo=UTC)
+    with app.test_request_context(), force_locale(locale):
+        g.city = lyon  # times on Lyon's clock
+        assert format_span(start, start + timedelta(hours=2)) == same_day
+        assert format_span(start, start + timedelta(hours=16)) == two_days

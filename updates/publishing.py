@@ -1,7 +1,7 @@
 """Scheduling, publishing and unpublishing updates, and telling people once.
 
-State changes are conditional UPDATEs on the status (``_transition``): a console click and the
-scheduler, or two schedulers, can race for the same update and only one of them wins.
+State changes are conditional UPDATEs on the status (``app.db.move_status``): a console click
+and the scheduler, or two schedulers, can race for the same update and only one of them wins.
 Publishing tells people once: ``notified_at`` is claimed by a conditional UPDATE too, and
 ``notify`` gets a dedupe key, so publishing again after an unpublish tells nobody twice.
 
@@ -10,15 +10,16 @@ A time the clocks skip (spring forward) is refused; a time that happens twice (f
 is taken at its first occurrence, and the console shows the UTC offset it was read with.
 """
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.citytime import from_city_time as from_city_time
+from app.citytime import is_ambiguous as is_ambiguous
+from app.db import move_status, utcnow
 from app.errors import Conflict, Invalid
-from app.models import City, User
+from app.models import User
 from app.policy import ensure
 from app.richtext import excerpt
 from campaigns.models import Campaign, CampaignFollow, CampaignStatus
@@ -29,59 +30,6 @@ from updates.models import Update, UpdateStatus
 NOTIFICATION_KIND = "update.published"
 #: Length of the plain-text summary in notifications.
 SUMMARY_LENGTH = 240
-
-
-def from_city_time(city: City, local: datetime) -> datetime:
-    """The instant (aware, UTC) of a wall-clock time (naive) in the city's zone.
-
-    An aware datetime already names an instant and is only converted to UTC. A time the
-    clocks skip does not exist and is refused; a time that happens twice is read as its first
-    occurrence (``fold=0``); ``is_ambiguous`` tells the console to say so.
-    """
-    if local.tzinfo is not None:
-        return local.astimezone(UTC)
-    zone = ZoneInfo(city.timezone)
-    naive = local.replace(fold=0)
-    try:
-        instant = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
-        round_trip = instant.astimezone(zone).replace(tzinfo=None)
-    except (OverflowError, ValueError):
-        raise Invalid(errors={"publish_at": [_("Enter a valid date and time.")]}) from None
-    if round_trip != naive:
-        raise Invalid(
-            errors={
-                "publish_at": [
-                    _(
-                        "This time does not exist in the time zone %(timezone)s, "
-                        "because the clocks are put forward then.",
-                        timezone=zone.key,
-                    )
-                ]
-            }
-        )
-    return instant
-
-
-def is_ambiguous(city: City, local: datetime) -> bool:
-    """Whether a wall-clock time happens twice in the city's zone (clocks put back)."""
-    zone = ZoneInfo(city.timezone)
-    naive = local.replace(tzinfo=None)
-    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    return first.utcoffset() != second.utcoffset()
-
-
-def _transition(session: Session, update: Update, allowed: tuple, *conditions, **values) -> bool:
-    """Change the update only if its status is still one of ``allowed``; True when it did."""
-    session.flush()
-    changed = session.execute(
-        sa.update(Update)
-        .where(Update.id == update.id, Update.status.in_(allowed), *conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed:
-        session.refresh(update)
-    return bool(changed)
 
 
 def _campaign_must_be_open(update: Update) -> None:
@@ -102,7 +50,7 @@ def schedule_update(
     _campaign_must_be_open(update)
     if publish_at <= now:
         raise Invalid(errors={"publish_at": [_("Choose a time in the future.")]})
-    scheduled = _transition(
+    scheduled = move_status(
         session,
         update,
         (UpdateStatus.DRAFT, UpdateStatus.SCHEDULED),
@@ -141,7 +89,7 @@ def unpublish_update(
     """Back to draft: residents no longer see it (a scheduled one is simply not published)."""
     ensure(actor, "update.manage", update)
     now = now or utcnow()
-    done = _transition(
+    done = move_status(
         session,
         update,
         (UpdateStatus.PUBLISHED, UpdateStatus.SCHEDULED),
@@ -186,7 +134,7 @@ def publish_if_due(session: Session, update_id: int, now: datetime) -> Update | 
 
 
 def _publish(session: Session, update: Update, allowed: tuple, now: datetime, *conditions) -> bool:
-    published = _transition(
+    published = move_status(
         session,
         update,
         allowed,

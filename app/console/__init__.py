@@ -18,6 +18,10 @@ from app.console import (
     survey_results_views,
     survey_views,
     update_views,
+    workshop_checkin_views,
+    workshop_outcome_views,
+    workshop_participant_views,
+    workshop_views,
 )
 from app.console.blueprint import bp
 from app.console.labels import ROLE_NAMES, STATUS_NAMES
@@ -42,6 +46,10 @@ VIEW_MODULES = (
     idea_views,
     moderation_views,
     audit_views,
+    workshop_views,
+    workshop_participant_views,
+    workshop_checkin_views,
+    workshop_outcome_views,
 )
 
 

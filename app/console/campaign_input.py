@@ -10,11 +10,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
+from app.console.scoping import actor
+from app.console.translations import Shown
+from app.extensions import db
 from app.models import City
-from campaigns.models import Campaign
-from campaigns.service import MAX_LENGTH, TRANSLATED_FIELDS
-from i18n import _
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.service import MAX_LENGTH, TRANSLATED_FIELDS, campaigns_for_console
+from i18n import _, current_locale
 
 #: Empty phase rows offered below the existing ones, so phases can be added without script.
 SPARE_PHASE_ROWS = 2
@@ -189,3 +194,32 @@ class CampaignInput:
                 if row.counts
             ]
         return values
+
+
+# --- the campaign a new survey, board or workshop belongs to ------------------------------
+
+
+def open_campaigns(city: City) -> list[Campaign]:
+    """The city's campaigns that take new surveys, boards and workshops (not archived)."""
+    return [
+        c
+        for c in campaigns_for_console(db.session, actor(), city)
+        if c.status != CampaignStatus.ARCHIVED
+    ]
+
+
+def campaign_choices(city: City) -> list[SelectChoice]:
+    locale = current_locale()
+    return [
+        SelectChoice(c.slug, Shown.of(c.title, locale, city).text or c.slug)
+        for c in open_campaigns(city)
+    ]
+
+
+def chosen_campaign(city: City, field: SelectField) -> Campaign | None:
+    """The campaign chosen on the form, if it is one of the city's; else an error on it."""
+    for campaign in open_campaigns(city):
+        if campaign.slug == field.data:
+            return campaign
+    field.errors = [*field.errors, _("Choose one of the city's campaigns.")]
+    return None

@@ -13,9 +13,10 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from markupsafe import Markup
-from wtforms.fields.choices import SelectChoice
 
+from app.console.actions import problem_message
 from app.console.blueprint import bp
+from app.console.campaign_input import campaign_choices, chosen_campaign
 from app.console.forms import sort_errors
 from app.console.idea_board_input import (
     BoardForm,
@@ -85,13 +86,6 @@ def board_title(board: Board) -> Shown:
 def rendered(text: str | None) -> Markup:
     """A resident's or the city's text as the sanitised HTML of its markdown subset."""
     return Markup(render(text))  # noqa: S704  (render sanitises with the allow-list)
-
-
-def problem_message(error: Invalid | Conflict) -> str:
-    """What a refused action says: its detail, else its first field message."""
-    if error.detail:
-        return error.detail
-    return next((m for messages in (error.errors or {}).values() for m in messages), "")
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -172,18 +166,10 @@ def show_idea_board(city_slug: str, board_id: int):
 # --- writing --------------------------------------------------------------------------------
 
 
-def _campaign_choices(city: City) -> list[SelectChoice]:
-    locale = current_locale()
-    return [
-        SelectChoice(c.slug, Shown.of(c.title, locale, city).text or c.slug)
-        for c in console_queries.campaigns_for_boards(db.session, city)
-    ]
-
-
 def _form_page(city, form, typed, errors=None, board=None, status=200):
     errors = errors or {}
     if isinstance(form, NewBoardForm):
-        form.campaign.choices = _campaign_choices(city)
+        form.campaign.choices = campaign_choices(city)
     return render_template(
         "console/idea_board_form.html",
         city=city,
@@ -204,15 +190,6 @@ def _sort_errors(form: BoardForm, error: Invalid) -> dict[str, list[str]]:
     return sort_errors(error, fields, {*MAX_LENGTH, "categories"})
 
 
-def _campaign_of(city: City, form: NewBoardForm):
-    """The campaign chosen on the form, if it is one of the city's; else an error on it."""
-    for campaign in console_queries.campaigns_for_boards(db.session, city):
-        if campaign.slug == form.campaign.data:
-            return campaign
-    form.campaign.errors = [*form.campaign.errors, _("Choose one of the city's campaigns.")]
-    return None
-
-
 @bp.route("/<city_slug>/boards/new", methods=["GET", "POST"])
 @login_required
 def new_idea_board(city_slug: str):
@@ -224,7 +201,7 @@ def new_idea_board(city_slug: str):
     typed = BoardTexts.from_form(city, request.form)
     errors: dict[str, list[str]] = {}
     if form.validate():
-        campaign = _campaign_of(city, form)
+        campaign = chosen_campaign(city, form.campaign)
         settings = form.settings(voting_frozen=False)
         if campaign is not None and not form.errors:
             try:

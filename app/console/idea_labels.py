@@ -1,6 +1,6 @@
 """Translated names the idea pages of the console show: phases, states, reasons, decisions."""
 
-from i18n import _l
+from i18n import _l, _lp
 from ideas.models import (
     BoardStatus,
     Comment,
@@ -31,18 +31,22 @@ LOCATION_NAMES = {
     LocationMode.REQUIRED: _l("Required"),
 }
 IDEA_STATE_NAMES = {
-    IdeaState.PUBLISHED: _l("Published"),
+    # TRANSLATORS: the state of an idea (also a tab listing such ideas).
+    IdeaState.PUBLISHED: _lp("idea", "Published"),
     IdeaState.PENDING: _l("Awaiting approval"),
-    # TRANSLATORS: an idea or comment that residents no longer see.
-    IdeaState.HIDDEN: _l("Hidden"),
+    # TRANSLATORS: an idea that residents no longer see (also a tab listing such ideas).
+    IdeaState.HIDDEN: _lp("idea", "Hidden"),
     # TRANSLATORS: an idea a moderator refused when approving new ideas.
-    IdeaState.REJECTED: _l("Rejected"),
+    IdeaState.REJECTED: _lp("idea", "Rejected"),
     IdeaState.WITHDRAWN: _l("Withdrawn by its author"),
-    IdeaState.MERGED: _l("Merged"),
+    # TRANSLATORS: an idea merged into another one.
+    IdeaState.MERGED: _lp("idea", "Merged"),
 }
 COMMENT_STATE_NAMES = {
-    CommentState.PUBLISHED: _l("Published"),
-    CommentState.HIDDEN: _l("Hidden"),
+    # TRANSLATORS: the state of a comment.
+    CommentState.PUBLISHED: _lp("comment", "Published"),
+    # TRANSLATORS: a comment that residents no longer see.
+    CommentState.HIDDEN: _lp("comment", "Hidden"),
     CommentState.DELETED: _l("Deleted by its author"),
 }
 FLAG_REASON_NAMES = {

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app.console.actions import problem_message
 from app.console.blueprint import bp
 from app.console.campaign_input import LocalTimeError, to_utc
-from app.console.idea_board_views import problem_message
 from app.console.idea_labels import DECISION_NAMES, FLAG_REASON_NAMES, WHY_NAMES, decisions_for
 from app.console.idea_views import idea_or_404, render_idea, to_idea
 from app.console.paging import page_number, paginate

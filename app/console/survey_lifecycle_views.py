@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import flash, render_template, request
 from flask_login import login_required
-from wtforms.fields.choices import SelectChoice
 
 from app.console.blueprint import bp
-from app.console.campaign_input import to_local_text
+from app.console.campaign_input import campaign_choices, to_local_text
 from app.console.forms import sort_errors
 from app.console.scoping import actor, refused
 from app.console.survey_input import (
@@ -30,14 +29,13 @@ from app.console.survey_views import (
     to_survey,
     working_version,
 )
-from app.console.translations import Shown
 from app.console.update_input import parse_local, utc_offset
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import City
 from campaigns import service as campaigns
-from campaigns.models import Campaign, CampaignStatus
-from i18n import _, current_locale
+from campaigns.models import Campaign
+from i18n import _
 from surveys import service
 from surveys.definition import LENGTHS
 from surveys.models import Survey
@@ -47,15 +45,6 @@ log = logging.getLogger("livinglab.console")
 
 #: The survey's own texts in a definition.
 SURVEY_TEXTS = ("title", "introduction", "closing")
-
-
-def _campaign_choices(city: City) -> list[SelectChoice]:
-    locale = current_locale()
-    return [
-        SelectChoice(c.slug, Shown.of(c.title, locale, city).text or c.slug)
-        for c in campaigns.campaigns_for_console(db.session, actor(), city)
-        if c.status != CampaignStatus.ARCHIVED
-    ]
 
 
 def _read_times(city: City, form: SurveySettingsForm) -> dict:
@@ -101,7 +90,7 @@ def _settings(city: City, form: SurveySettingsForm) -> dict | None:
 
 def _settings_page(city, form, texts, errors=None, survey=None, status=200):
     errors = errors or {}
-    form.campaign.choices = _campaign_choices(city)
+    form.campaign.choices = campaign_choices(city)
     return render_template(
         "console/survey_form.html",
         city=city,

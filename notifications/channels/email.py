@@ -136,6 +136,17 @@ def compose(config: dict, delivery: Delivery, timezone: str) -> EmailMessage:
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text.strip() + "\n")
     message.add_alternative(html.strip() + "\n", subtype="html")
+    for attachment in notification.attachments or []:
+        maintype, _slash, subtype = attachment["content_type"].partition("/")
+        subtype, _semicolon, parameters = subtype.partition(";")
+        params = dict(p.strip().split("=", 1) for p in parameters.split(";") if "=" in p)
+        message.add_attachment(
+            attachment["text"].encode(),
+            maintype=maintype,
+            subtype=subtype.strip(),
+            filename=attachment["filename"],
+            params=params,
+        )
     # After the parts exist: making a message multipart moves Content-* headers into them.
     message["Content-Language"] = locale
     return message

@@ -25,11 +25,6 @@ CAMPAIGN_FIELDS = {
 
 
 @pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
 def make_campaign(db_session, moderator):
     def make(city=None, slug="block-7", publish=True, actor=None, **values):
         city = city or moderator.city

@@ -101,6 +101,22 @@ def test_forced_exception_is_a_generic_500_without_internals(
     assert any("secret internal detail" in (r.exc_text or "") for r in caplog.records)
 
 
+def test_a_secret_in_the_path_stays_out_of_the_log(client, lyon, monkeypatch, caplog):
+    """A calendar feed's URL is its secret: the log names the route, never the token."""
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("feed store down")
+
+    monkeypatch.setattr("workshops.calendar.feed_owner", explode)
+    token = "s3cret-feed-token-0123456789abcdefghijklmno"
+    with caplog.at_level(logging.ERROR, logger="livinglab"):
+        response = client.get(f"/api/v1/calendar/{token}.ics")
+    assert response.status_code == 500
+    records = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert records and records[0].path == "/api/v1/calendar/<token>.ics"
+    assert token not in "\n".join(str(r.__dict__) for r in caplog.records)
+
+
 def test_security_headers_on_every_kind_of_answer(client, lyon, make_user, bearer):
     answers = [
         client.get("/api/v1/cities"),

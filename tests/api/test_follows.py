@@ -10,11 +10,6 @@ from tests.api.helpers import assert_problem
 
 
 @pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
 def make_campaign(db_session, moderator):
     def make(slug="block-7", status="published", city=None, actor=None):
         city = city or moderator.city

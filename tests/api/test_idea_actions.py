@@ -13,12 +13,8 @@ SUPPORT_FIELDS = {"idea_id", "supported", "supports_count", "supports_left"}
 FLAG_FIELDS = {"id", "reason", "note", "created_at"}
 
 # The ideas tests' fixtures: boards, ideas and comments on a published campaign of Lyon.
-author, board_of, campaign = ideas_fixtures.author, ideas_fixtures.board_of, ideas_fixtures.campaign
-comment_on, idea_on, moderator = (
-    ideas_fixtures.comment_on,
-    ideas_fixtures.idea_on,
-    ideas_fixtures.moderator,
-)
+author, board_of = ideas_fixtures.author, ideas_fixtures.board_of
+comment_on, idea_on = ideas_fixtures.comment_on, ideas_fixtures.idea_on
 
 
 @pytest.fixture

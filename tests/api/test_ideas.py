@@ -21,12 +21,10 @@ from tests.api.helpers import assert_problem
 from tests.ideas import conftest as ideas_fixtures
 
 # The ideas tests' fixtures: a published campaign of Lyon and boards and ideas on it.
-board_of, campaign, comment_on, idea_on, moderator = (
+board_of, comment_on, idea_on = (
     ideas_fixtures.board_of,
-    ideas_fixtures.campaign,
     ideas_fixtures.comment_on,
     ideas_fixtures.idea_on,
-    ideas_fixtures.moderator,
 )
 
 IDEA_FIELDS = {
@@ -74,11 +72,6 @@ COMMENT_FIELDS = {
 }
 XSS_TITLE = '<script>alert("t")</script> Jardin <img src=x onerror=alert(1)>'
 XSS_BODY = '**Bacs** <script>alert(1)</script> [x](javascript:alert(2)) <b onclick="x()">b</b>'
-
-
-@pytest.fixture
-def resident(lyon, make_user):
-    return make_user(lyon)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.db import utcnow
-from app.models import Role
 from surveys import service
 from surveys.models import ResponseAnswer, SurveyResponse
 from tests.api.helpers import assert_problem
@@ -49,16 +48,6 @@ RESPONSE_FIELDS = {
     "updated_at",
     "submitted_at",
 }
-
-
-@pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
-def resident(lyon, make_user):
-    return make_user(lyon)
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ def staff(lyon, make_user):
 
 
 @pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
 def make_campaign(db_session, moderator):
     def make(slug, publish=True, city=None, actor=None):
         city = city or moderator.city

@@ -16,6 +16,8 @@ from tests.console.helpers import LOGIN, csrf_token, html
 from tests.console.idea_helpers import idea_state, permission_world
 from tests.console.test_deliveries import dead_letter
 from tests.console.test_surveys import survey_with_question
+from tests.console.workshop_helpers import permission_world as workshop_world
+from tests.console.workshop_helpers import workshop_state
 from tests.surveys.helpers import make_survey, published_campaign
 from updates import service as updates
 from updates.models import Update
@@ -64,6 +66,15 @@ BOARD_FORM = {
     "location": "off",
     "flag_threshold": "3",
     "edit_minutes": "60",
+}
+
+WORKSHOP = "/console/lyon/workshops/{workshop}"
+WORKSHOP_FORM = {
+    "title-fr": "Atelier",
+    "starts_at": "2031-01-01T10:00",
+    "ends_at": "2031-01-01T12:00",
+    "capacity": "10",
+    "address": "Place des Terreaux",
 }
 
 CAMPAIGN = "/console/lyon/campaigns/block-7"
@@ -281,6 +292,95 @@ ROUTES = {
     ),
     ("console.moderation_queue", "GET"): ("/console/lyon/moderation", None, EDIT_CITY_CONTENT),
     ("console.audit_log", "GET"): ("/console/lyon/audit", None, AUDIT),
+    # Workshops: the city's moderators and administrators run them; answers are personal.
+    ("console.list_workshops", "GET"): ("/console/lyon/workshops", None, EDIT_CITY_CONTENT),
+    ("console.new_workshop", "GET"): ("/console/lyon/workshops/new", None, EDIT_CITY_CONTENT),
+    ("console.new_workshop", "POST"): (
+        "/console/lyon/workshops/new",
+        {**WORKSHOP_FORM, "campaign": "ideas"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.show_workshop", "GET"): (WORKSHOP, None, EDIT_CITY_CONTENT),
+    ("console.edit_workshop", "GET"): (f"{WORKSHOP}/edit", None, EDIT_CITY_CONTENT),
+    ("console.edit_workshop", "POST"): (f"{WORKSHOP}/edit", WORKSHOP_FORM, EDIT_CITY_CONTENT),
+    ("console.publish_workshop", "POST"): (
+        "/console/lyon/workshops/{draft_workshop}/publish",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.cancel_workshop", "GET"): (f"{WORKSHOP}/cancel", None, EDIT_CITY_CONTENT),
+    ("console.cancel_workshop", "POST"): (
+        f"{WORKSHOP}/cancel",
+        {"reason": "Salle fermée"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.complete_workshop", "POST"): (f"{WORKSHOP}/complete", {}, EDIT_CITY_CONTENT),
+    ("console.workshop_participants", "GET"): (
+        f"{WORKSHOP}/participants?q=lyon",
+        None,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.remove_workshop_participant", "POST"): (
+        f"{WORKSHOP}/participants/{{seated}}/remove",
+        {"reason": "Doublon"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.confirm_workshop_participant", "POST"): (
+        f"{WORKSHOP}/participants/{{waiting}}/confirm",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.invite_workshop_participant", "POST"): (
+        f"{WORKSHOP}/participants/invite",
+        {"user_id": "{researcher}"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.export_workshop_participants", "GET"): (
+        f"{WORKSHOP}/participants.csv",
+        None,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.workshop_checkin", "GET"): (f"{WORKSHOP}/checkin", None, EDIT_CITY_CONTENT),
+    ("console.check_in_participant", "POST"): (
+        f"{WORKSHOP}/checkin",
+        {"registration_id": "{seated}"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.undo_check_in", "POST"): (
+        f"{WORKSHOP}/checkin/{{seated}}/undo",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.workshop_outcomes", "GET"): (
+        f"{WORKSHOP}/outcomes?idea_q=potager",
+        None,
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.save_workshop_minutes", "POST"): (
+        f"{WORKSHOP}/minutes",
+        {"minutes": "<p>Notes</p>"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.save_workshop_summary", "POST"): (
+        f"{WORKSHOP}/summary",
+        {"summary-fr": "Résumé"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.add_workshop_outcome", "POST"): (
+        f"{WORKSHOP}/outcomes",
+        {"kind": "idea", "idea_id": "{duplicate}"},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.remove_workshop_outcome", "POST"): (
+        f"{WORKSHOP}/outcomes/{{outcome}}/remove",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
+    ("console.publish_workshop_summary", "POST"): (
+        f"{WORKSHOP}/summary/publish",
+        {},
+        EDIT_CITY_CONTENT,
+    ),
 }
 
 
@@ -318,6 +418,7 @@ def _state(db_session) -> tuple:
             )
         ),
         idea_state(db_session),
+        workshop_state(db_session),
     )
 
 
@@ -336,7 +437,9 @@ CASES = [(endpoint, method, actor) for endpoint, method in sorted(ROUTES) for ac
     CASES,
     ids=[f"{e}-{m}-{a or 'anonymous'}" for e, m, a in CASES],
 )
-def test_route_permissions(endpoint, method, actor, as_person, people, make_campaign, db_session):
+def test_route_permissions(
+    endpoint, method, actor, app, as_person, people, make_campaign, db_session
+):
     path, data, expected = ROUTES[(endpoint, method)]
     ids = {name: person.id for name, person in people.items()}
     ids["dead_letter"] = dead_letter(db_session, people["resident"]).id
@@ -348,6 +451,7 @@ def test_route_permissions(endpoint, method, actor, as_person, people, make_camp
     campaign = make_campaign()
     ids["survey"] = survey_with_question(db_session, people["platform_admin"], campaign).id
     ids |= permission_world(db_session, people)
+    ids |= workshop_world(app, people, ids["board"])
     path = path.format(**ids)
     data = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (data or {}).items()}
     if endpoint == "console.enable_account":

@@ -5,39 +5,25 @@ import uuid
 import pytest
 
 from app.db import utcnow
-from app.models import Role
 from ideas.models import Board, BoardStatus, Comment, CommentState, Idea, IdeaState, Phase
-from tests.surveys.helpers import published_campaign
-
-
-@pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
-def resident(lyon, make_user):
-    return make_user(lyon)
-
-
-@pytest.fixture
-def campaign(db_session, moderator, lyon):
-    return published_campaign(db_session, moderator, lyon)
 
 
 @pytest.fixture
 def board_of(db_session, campaign):
-    """A published board of the campaign, collecting ideas unless told otherwise."""
+    """A published board of the campaign (or of ``campaign_id``), collecting ideas unless told
+    otherwise."""
 
     def make(**settings):
         values = {
+            "city_id": campaign.city_id,
+            "campaign_id": campaign.id,
             "title": {"fr": "Cour de l'îlot 7", "en": "Courtyard of block 7"},
             "status": BoardStatus.PUBLISHED,
             "phase": Phase.COLLECTING,
             "published_at": utcnow(),
             "shuffle_seed": 12345,
         } | settings
-        board = Board(city_id=campaign.city_id, campaign_id=campaign.id, **values)
+        board = Board(**values)
         db_session.add(board)
         db_session.flush()
         return board
@@ -69,14 +55,6 @@ def idea_on(db_session):
         return idea
 
     return make
-
-
-@pytest.fixture
-def in_app(app, db_session):
-    """For services that render notifications: the app's context, whose session every object
-    of the test then lives in (use with ``pytestmark = pytest.mark.usefixtures("in_app")``)."""
-    with app.app_context():
-        yield
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from i18n import force_locale
 from ideas import boards, service
 from ideas.models import Board, BoardStatus, Idea, IdeaState, Mute, Phase
 from tests.conftest import session_of
-from tests.ideas.helpers import at_once, live_campaign
+from tests.crowd import at_once, live_campaign
 
 pytestmark = pytest.mark.usefixtures("in_app")
 

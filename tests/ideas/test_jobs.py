@@ -11,7 +11,7 @@ from ideas import boards
 from ideas.jobs import switch_board_phases
 from ideas.models import Board, Phase
 from tests.conftest import session_of
-from tests.ideas.helpers import at_once, live_campaign
+from tests.crowd import at_once, live_campaign
 
 DAY = timedelta(days=1)
 

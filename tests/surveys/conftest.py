@@ -1,22 +1,6 @@
 import pytest
 
-from app.models import Role
-from tests.surveys.helpers import make_survey, published_campaign
-
-
-@pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
-
-
-@pytest.fixture
-def resident(lyon, make_user):
-    return make_user(lyon)
-
-
-@pytest.fixture
-def campaign(db_session, moderator, lyon):
-    return published_campaign(db_session, moderator, lyon)
+from tests.surveys.helpers import make_survey
 
 
 @pytest.fixture

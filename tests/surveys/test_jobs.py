@@ -1,6 +1,5 @@
 """The scheduler's survey job: followers told once when a survey opens, closing, one reminder."""
 
-import threading
 import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -9,14 +8,15 @@ import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
 
-from app.db import utcnow, write_intent
-from app.models import Role, User
+from app.db import utcnow
+from app.models import Role
 from campaigns import service as campaigns
 from notifications.models import Notification
 from surveys import responses_submit, service
 from surveys.jobs import reminder_moment, survey_schedule
 from surveys.models import Survey, SurveyStatus
-from tests.conftest import city_with_people, session_of
+from tests.conftest import session_of
+from tests.crowd import at_once, live_campaign
 from tests.surveys.helpers import DEFINITION, GAS, in_french, make_survey, published_campaign
 
 HOUR = timedelta(hours=1)
@@ -234,13 +234,7 @@ def test_two_schedulers_at_once_tell_each_follower_once(committed_app):
     live = committed_app
     now = utcnow()
     with session_of(live) as session:
-        city, people = city_with_people(session, 12)
-        root = User(
-            email="root@example.org", password_hash="-", city_id=city.id, is_platform_admin=True
-        )
-        session.add(root)
-        session.flush()
-        campaign = published_campaign(session, root, city, slug="c")
+        _city, root, people, campaign = live_campaign(session, 12)
         for person in people:
             campaigns.follow_campaign(session, person, "c")
         surveys = [
@@ -254,24 +248,11 @@ def test_two_schedulers_at_once_tell_each_follower_once(committed_app):
         session.commit()
         ids = [s.id for s in surveys]
 
-    start = threading.Barrier(4)
-    results, errors = [], []
-
     def scheduler():
-        write_intent.set(True)  # as the scheduler's run_job does
-        try:
-            with live.app_context(), session_of(live) as session:
-                start.wait()
-                results.append(survey_schedule(session, now + timedelta(minutes=1)))
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
+        with live.app_context(), session_of(live) as session:
+            return survey_schedule(session, now + timedelta(minutes=1))
 
-    threads = [threading.Thread(target=scheduler) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    results, errors = at_once(4, scheduler)
     assert errors == []
     assert sum(r["opened"] for r in results) == 3
     # The one closing 90 s after publication is recalled after half of that.

@@ -1,12 +1,11 @@
 """Updates through their services and the scheduler's job: rich text, times, publishing once."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from app.db import utcnow, write_intent
+from app.db import utcnow
 from app.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.models import Role, User
@@ -14,7 +13,8 @@ from app.richtext import excerpt, from_input, sanitize
 from campaigns import service as campaigns
 from campaigns.models import CampaignFollow
 from notifications.models import Notification
-from tests.conftest import city_with_people, session_of
+from tests.conftest import session_of
+from tests.crowd import at_once, live_campaign
 from updates import publishing, service
 from updates.jobs import publish_due
 from updates.models import Update, UpdateStatus
@@ -31,11 +31,6 @@ def app_context(app, db_session):
 @pytest.fixture
 def staff(lyon, make_user):
     return make_user(lyon, email="staff@lyon.example", role=Role.STAFF)
-
-
-@pytest.fixture
-def moderator(lyon, make_user):
-    return make_user(lyon, role=Role.MODERATOR)
 
 
 @pytest.fixture
@@ -401,14 +396,7 @@ def test_two_schedulers_at_once_tell_each_follower_once(committed_app):
     live = committed_app
     now = utcnow()
     with session_of(live) as session:
-        city, people = city_with_people(session, 20)
-        root = User(
-            email="root@example.org", password_hash="-", city_id=city.id, is_platform_admin=True
-        )
-        session.add(root)
-        session.flush()
-        campaign = campaigns.create_campaign(session, root, city, slug="c", title={"fr": "C"})
-        campaigns.publish_campaign(session, root, campaign)
+        city, root, people, campaign = live_campaign(session, 20)
         for person in people:
             campaigns.follow_campaign(session, person, "c")
         for i in range(5):
@@ -422,24 +410,11 @@ def test_two_schedulers_at_once_tell_each_follower_once(committed_app):
             publishing.schedule_update(session, root, update, now + timedelta(seconds=1), now)
         session.commit()
 
-    start = threading.Barrier(4)
-    results, errors = [], []
-
     def scheduler():
-        write_intent.set(True)  # as the scheduler's run_job does
-        try:
-            with session_of(live) as session:
-                start.wait()
-                results.append(publish_due(session, now + timedelta(minutes=1)))
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
+        with session_of(live) as session:
+            return publish_due(session, now + timedelta(minutes=1))
 
-    threads = [threading.Thread(target=scheduler) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    results, errors = at_once(4, scheduler)
     assert errors == []
     assert sum(results) == 5
     with session_of(live) as session:

@@ -1,8 +1,8 @@
-"""Helpers for ideas tests on a database committed for real: a world to act in, and calls made
-from many threads at once."""
+"""Helpers for tests on a database committed for real: a world to act in, and calls made from
+many threads at once."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from app.db import write_intent
 from app.models import City, User
@@ -13,7 +13,7 @@ from tests.surveys.helpers import published_campaign
 
 def live_campaign(session, residents: int = 1) -> tuple[City, User, list[User], Campaign]:
     """Lyon with ``residents`` residents, an operator (platform admin) and a published
-    campaign the operator made, committed."""
+    campaign ``c`` the operator made, committed."""
     city, people = city_with_people(session, residents)
     root = User(
         email="root@example.org", password_hash="-", city_id=city.id, is_platform_admin=True
@@ -25,23 +25,29 @@ def live_campaign(session, residents: int = 1) -> tuple[City, User, list[User], 
     return city, root, people, campaign
 
 
-def at_once(count: int, work: Callable[[], object]) -> tuple[list, list[Exception]]:
-    """``work()`` from ``count`` threads released together, each as a writing request
-    (SQLite locks at BEGIN); returns what the calls returned and what they raised."""
+def each_at_once(items: Iterable, work: Callable[[object], object]) -> tuple[list, list[Exception]]:
+    """``work(item)`` for each item, each from its own thread, released together as writing
+    requests (SQLite locks at BEGIN); returns what the calls returned and what they raised."""
+    items = list(items)
     results, errors = [], []
-    start = threading.Barrier(count, timeout=30)
+    start = threading.Barrier(len(items), timeout=60)
 
-    def run():
+    def run(item):
         write_intent.set(True)
         try:
             start.wait()
-            results.append(work())
+            results.append(work(item))
         except Exception as error:  # returned to the test, which asserts on it
             errors.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(count)]
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=300)
     return results, errors
+
+
+def at_once(count: int, work: Callable[[], object]) -> tuple[list, list[Exception]]:
+    """``work()`` from ``count`` threads released together (see ``each_at_once``)."""
+    return each_at_once(range(count), lambda _item: work())
