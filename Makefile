@@ -63,6 +63,7 @@ bench: migrate
 	$(PY) bench/outbox.py
 	$(PY) bench/survey_submit.py
 	$(PY) bench/idea_list.py
+	$(PY) bench/workshop_register.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
