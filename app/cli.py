@@ -15,6 +15,7 @@ from app.errors import NotFound, Problem
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problems
+from energy.cli import group as energy_group
 from i18n.cli import group as i18n_group
 from ideas.cli import group as ideas_group
 from surveys.cli import group as surveys_group
@@ -107,5 +108,6 @@ def register(app: Flask) -> None:
         scheduler_command,
         surveys_group,
         ideas_group,
+        energy_group,
     ):
         app.cli.add_command(command)

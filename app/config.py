@@ -38,6 +38,8 @@ def from_environment() -> dict:
         # Followers who have not answered a survey are reminded this long before it closes.
         "SURVEY_REMINDER_HOURS": _int("SURVEY_REMINDER_HOURS", 24),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Meter data files (Green Button, CSV) uploaded through the API may be this large.
+        "METER_UPLOAD_MAX_BYTES": _int("METER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         # Email: sent over SMTP when SMTP_HOST is set, otherwise only logged (or, with
         # MAIL_SINK=console, printed, as `make run` does).
         "MAIL_SINK": os.environ.get("MAIL_SINK")

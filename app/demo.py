@@ -1,7 +1,8 @@
 """Demo data for a newcomer: two cities, a published campaign in each, one account per role,
 residents following their city's campaign, an update published to its followers, an idea
 board collecting ideas, with the resident's first idea on it, and a workshop next month with
-a few people registered (in Vienna one more than its seats, so one waits on the waitlist)."""
+a few people registered (in Vienna one more than its seats, so one waits on the waitlist), and
+each city's text residents agree to before their meter readings are imported."""
 
 import secrets
 import uuid
@@ -11,8 +12,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import cities
+from app import cities, consent
+from app.consent_models import Purpose
 from app.db import utcnow
+from app.demo_consents import ENERGY_CONSENT
 from app.models import City, Role, User
 from app.passwords import hash_password
 from campaigns import service as campaigns
@@ -238,6 +241,10 @@ def load(session: Session) -> list[tuple[str, str]]:
         if role:
             cities.grant_role(session, platform_admin, user, by_slug[city_slug], role)
         credentials.append((email, password))
+    for city_slug, text in ENERGY_CONSENT.items():
+        consent.publish_text(
+            session, platform_admin, by_slug[city_slug], Purpose.ENERGY_FEEDBACK, text, now
+        )
     for city_slug, spec in CAMPAIGNS.items():
         phases = [
             {

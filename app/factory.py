@@ -8,11 +8,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import i18n
 from app import audit as _audit_table  # noqa: F401  (known to migrations)
 from app import cli, errors, logs, security
+from app import consent_models as _consent_tables  # noqa: F401
 from app.config import FIXED, INSTANCE_DIR, from_environment
 from app.console import init_app as init_console
 from app.db import configure_sqlite, mark_writing_requests
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from client_api import init_app as init_api
+from energy import models as _energy_tables  # noqa: F401
 from ideas import models as _idea_tables  # noqa: F401
 from notifications import init_app as init_notifications
 from notifications import models as _notification_tables  # noqa: F401  (known to migrations)

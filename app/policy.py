@@ -138,6 +138,11 @@ def _register_workshop(user: User | None, workshop: Workshop) -> bool:
     )
 
 
+def _use_energy(user: User | None, city: City) -> bool:
+    """Anyone signed in, on their own home city: a person's meters are theirs alone."""
+    return user is not None and user.city_id == city.id
+
+
 #: action → rule(user, target). A target is the object acted on, or the city for listings/creates.
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "city.manage": _platform_admin,
@@ -165,6 +170,11 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "update.manage": _any_role(PUBLISHERS),
     # The outbox of a city: delivery counts and dead letters, which staff may send again.
     "notifications.manage": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
+    # Publish a new version of a consent text (everyone is asked again).
+    "consent.manage": _any_role(frozenset({Role.ADMIN})),
+    "energy.use": _use_energy,
+    # A city's saved CSV formats of its meter portals (column mappings residents pick).
+    "energy.presets": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
 }
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".

@@ -6,7 +6,9 @@ from app.extensions import csrf
 from client_api import (
     accounts,
     campaigns,
+    consents,
     docs,
+    energy,
     idea_actions,
     ideas,
     notifications,
@@ -23,6 +25,8 @@ PREFIX = "/api/v1"
 BLUEPRINTS = (
     accounts.blp,
     campaigns.blp,
+    consents.blp,
+    energy.blp,
     idea_actions.blp,
     ideas.blp,
     notifications.blp,

@@ -28,6 +28,9 @@ from app.models import City, Role, TokenKind, User
 from app.passwords import hash_password
 from tests.surveys.helpers import published_campaign
 
+#: Fixtures of a domain that tests of other folders (the API's) use too.
+pytest_plugins = ["tests.energy.fixtures"]
+
 PASSWORD = "correct horse battery staple"
 
 # Examples touch the database; a busy machine must not turn slow ones into failures.

@@ -11,11 +11,14 @@ from datetime import timedelta
 
 import pytest
 
+from app import consent
 from app.accounts import find_token, issue_token
+from app.consent_models import Purpose
 from app.db import utcnow
 from app.extensions import db, limiter
 from app.models import Role, TokenKind
 from campaigns import service
+from energy import meters as energy_meters
 from ideas import boards
 from ideas import comments as idea_comments
 from ideas import service as ideas
@@ -279,6 +282,44 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", "workshops.calendar_feed_file"): Case(
         "/api/v1/calendar/{feed_token}.ics", everyone(200)
     ),
+    # --- consents: my home city's texts (Lyon has the energy one), only my own consent -------
+    ("GET", "consents.consent"): Case(
+        "/api/v1/consents/energy_feedback", signed_in(200, **ELSEWHERE)
+    ),
+    # The resident agreed already; Lyon's others agree now; Vienna has no text.
+    ("PUT", "consents.consent"): Case(
+        "/api/v1/consents/energy_feedback",
+        signed_in(201, resident=200, **ELSEWHERE),
+        json={"version": 1},
+    ),
+    # Withdrawing is allowed to all, also with nothing to withdraw.
+    ("DELETE", "consents.consent"): Case(
+        "/api/v1/consents/energy_feedback?confirm=delete-readings", signed_in(204)
+    ),
+    # --- energy: only the caller's own household and meters; nothing before consent ---------
+    ("GET", "energy.household"): Case("/api/v1/me/household", signed_in(200)),
+    ("PUT", "energy.household"): Case(
+        "/api/v1/me/household", signed_in(409, resident=200), json={"people": 2}
+    ),
+    ("GET", "energy.meters"): Case("/api/v1/meters", signed_in(200)),
+    ("POST", "energy.meters"): Case(
+        "/api/v1/meters", signed_in(409, resident=201), json={"commodity": "electricity"}
+    ),
+    # Only the resident owns this meter; for everyone else it does not exist.
+    ("GET", "energy.meter"): Case("/api/v1/meters/{meter}", signed_in(404, resident=200)),
+    ("PATCH", "energy.meter"): Case(
+        "/api/v1/meters/{meter}", signed_in(404, resident=200), json={"label": "Cave"}
+    ),
+    ("DELETE", "energy.meter"): Case("/api/v1/meters/{meter}", signed_in(404, resident=204)),
+    ("GET", "energy.meter_imports"): Case(
+        "/api/v1/meters/{meter}/imports", signed_in(404, resident=200)
+    ),
+    # A JSON body is no upload: the resident is told a file is needed, others not found.
+    ("POST", "energy.meter_imports"): Case(
+        "/api/v1/meters/{meter}/imports", signed_in(404, resident=422), json={}
+    ),
+    ("POST", "energy.csv_preview"): Case("/api/v1/meters/csv-preview", signed_in(422), json={}),
+    ("GET", "energy.csv_presets"): Case("/api/v1/csv-presets", signed_in(200)),
 }
 
 #: Extra requests for routes whose answer depends on the object: drafts, other cities.
@@ -308,6 +349,8 @@ EXTRA: list[tuple[str, str, Case]] = [
         "workshops.workshop_calendar",
         Case("/api/v1/workshops/{draft_workshop}/calendar.ics", signed_in(404)),
     ),
+    # A meter nobody holds.
+    ("GET", "energy.meter", Case("/api/v1/meters/999999", signed_in(404))),
     # A feed URL nobody holds.
     ("GET", "workshops.calendar_feed_file", Case("/api/v1/calendar/not-a-feed.ics", everyone(404))),
     # A draft board: its city's moderators and admins preview it, residents do not see it.
@@ -397,6 +440,10 @@ def world(app, db_session, lyon, vienna, make_user):
         )
         workshop_registrations.register(session, people["resident"], workshop)
         feed_token = workshop_calendar.issue_feed(session, people["resident"])
+        energy_text = {"fr": "Vos relevés servent à vos conseils d'économie."}
+        consent.publish_text(session, people["admin"], lyon, Purpose.ENERGY_FEEDBACK, energy_text)
+        consent.give_consent(session, people["resident"], Purpose.ENERGY_FEEDBACK, 1)
+        meter = energy_meters.create_meter(session, people["resident"], commodity="electricity")
     tokens = {
         name: issue_token(db_session, user, TokenKind.API, timedelta(days=1), "t", now)
         for name, user in people.items()
@@ -440,6 +487,7 @@ def world(app, db_session, lyon, vienna, make_user):
             "workshop": workshop.id,
             "draft_workshop": draft_workshop.id,
             "feed_token": feed_token,
+            "meter": meter.id,
         },
     }
 
