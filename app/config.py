@@ -40,6 +40,8 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         # Meter data files (Green Button, CSV) uploaded through the API may be this large.
         "METER_UPLOAD_MAX_BYTES": _int("METER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+        # Meter readings shorter than a day are rolled up into daily ones after this many days.
+        "ENERGY_RAW_DAYS": max(_int("ENERGY_RAW_DAYS", 730), 1),
         # Email: sent over SMTP when SMTP_HOST is set, otherwise only logged (or, with
         # MAIL_SINK=console, printed, as `make run` does).
         "MAIL_SINK": os.environ.get("MAIL_SINK")

@@ -23,6 +23,7 @@ from app import jobs
 from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
+from energy.jobs import roll_up_readings
 from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
 from surveys.jobs import survey_schedule
@@ -44,6 +45,8 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "surveys.schedule": (survey_schedule, {"trigger": "interval", "minutes": 1}),
     "ideas.phases": (switch_board_phases, {"trigger": "interval", "minutes": 1}),
     "workshops.schedule": (workshop_schedule, {"trigger": "interval", "minutes": 1}),
+    # Raw meter readings past ENERGY_RAW_DAYS become daily ones.
+    "energy.retention": (roll_up_readings, {"trigger": "interval", "days": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

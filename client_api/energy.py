@@ -20,7 +20,7 @@ from client_api import energy_output as shown
 from client_api.core import Blueprint, signed_in
 from client_api.idempotency import idempotent
 from client_api.pagination import PageArgs, page_schema, paginate
-from energy import imports, meters, presets
+from energy import imports, meters, presets, series
 from energy.csv_reader import sniff_csv
 from energy.models import ImportKind, Meter, MeterImport
 from energy.schemas import (
@@ -33,6 +33,8 @@ from energy.schemas import (
     MeterIn,
     MeterOut,
     PresetOut,
+    SeriesArgs,
+    SeriesOut,
     UploadIn,
 )
 from i18n import _
@@ -137,6 +139,27 @@ class MeterDetail(MethodView):
         """Delete my meter with all its readings and imports."""
         meters.delete_meter(db.session, g.user, _get_meter(meter_id))
         db.session.commit()
+
+
+@blp.route("/meters/<int:meter_id>/series", endpoint="meter_series")
+class MeterSeries(MethodView):
+    @signed_in
+    @blp.etag
+    @blp.query(SeriesArgs)
+    @blp.response(200, SeriesOut)
+    def get(self, args, meter_id):
+        """My meter's consumption per 15 minutes, half hour, hour, day, week or month.
+
+        Days, weeks (ISO, from Monday) and months follow the meter's time zone: a day the
+        clocks change has 23 or 25 hours, and its point says so (``hours``, ``note``). Every
+        bucket of the period is a point, with the number of readings summed and how much of
+        it they cover. 422 with an error on ``resolution`` when the readings are longer than
+        the buckets asked for (daily readings per hour), and on ``to`` beyond 5,000 points.
+        """
+        meter = _get_meter(meter_id)
+        return series.meter_series(
+            db.session, meter, args["start"], args["end"], args["resolution"]
+        )
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -5,11 +5,15 @@ default), so nobody sets an owner, a city or a count through them. Outputs carry
 caller's own data (``client_api.energy_output`` decides what goes in).
 """
 
+from datetime import date, datetime
+
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.db import MAX_ID
+from energy.buckets import Resolution
 from energy.models import Commodity, DwellingType, HeatingType, ImportKind, Unit
+from i18n import _
 
 #: Household facts the comparison with similar households can use (the issue's bounds).
 PEOPLE = (1, 20)
@@ -312,3 +316,89 @@ class PresetOut(Schema):
     mapping = fields.Dict(
         required=True, metadata={"description": "A column mapping, as csv-preview's users send."}
     )
+
+
+# --- series ---------------------------------------------------------------------------------
+
+
+MOMENT_LENGTH = 40
+
+
+class Moment(fields.String):
+    """A date (``2024-03-31``) or a date and time, with or without an offset."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            if len(text) > MOMENT_LENGTH:
+                raise ValueError(text)
+            if len(text) == len("2024-03-31"):
+                return date.fromisoformat(text)
+            return datetime.fromisoformat(text)
+        except ValueError:
+            message = _("Give a date (2024-03-31) or a date and time (2024-03-31T06:00+02:00).")
+            raise ValidationError(message) from None
+
+
+PERIOD = (
+    "A date (the meter's local midnight) or a date and time: with an offset, that instant; "
+    "without one, the meter's local clock. "
+)
+
+
+class SeriesArgs(Schema):
+    start = Moment(
+        data_key="from",
+        required=True,
+        metadata={"description": PERIOD + "Widened to the start of its bucket."},
+    )
+    end = Moment(
+        data_key="to",
+        required=True,
+        metadata={"description": PERIOD + "Exclusive: `to=2024-04-01` ends with March 31."},
+    )
+    resolution = fields.String(
+        load_default=str(Resolution.DAY),
+        validate=_one_of(Resolution),
+        metadata={
+            "description": "15min, 30min and hour are steps aligned on UTC; day, week (ISO, "
+            "from Monday) and month follow the meter's time zone."
+        },
+    )
+
+
+class PointOut(Schema):
+    start = fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with the meter zone's offset."}
+    )
+    end = fields.AwareDateTime(required=True, metadata={"description": "Exclusive."})
+    hours = fields.Float(
+        required=True, metadata={"description": "The bucket's length: a DST day has 23 or 25."}
+    )
+    value = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The readings summed, in the meter's unit; null: none."},
+    )
+    readings = fields.Integer(required=True, metadata={"description": "Readings summed."})
+    coverage = fields.Float(
+        required=True, metadata={"description": "Share of the bucket they cover, 0 to 1."}
+    )
+    complete = fields.Boolean(required=True, metadata={"description": "Covered entirely."})
+    note = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "In my language: the clocks changed during it."},
+    )
+
+
+class SeriesOut(Schema):
+    meter_id = fields.Integer(required=True)
+    unit = fields.String(required=True, validate=_one_of(Unit))
+    timezone = fields.String(required=True)
+    resolution = fields.String(required=True, validate=_one_of(Resolution))
+    start = fields.AwareDateTime(required=True, metadata={"description": "The first start."})
+    end = fields.AwareDateTime(required=True, metadata={"description": "The last end."})
+    total = fields.Float(required=True, metadata={"description": "Sum of all points."})
+    readings = fields.Integer(required=True)
+    points = fields.List(fields.Nested(PointOut), required=True)

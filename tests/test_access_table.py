@@ -314,6 +314,10 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", "energy.meter_imports"): Case(
         "/api/v1/meters/{meter}/imports", signed_in(404, resident=200)
     ),
+    ("GET", "energy.meter_series"): Case(
+        "/api/v1/meters/{meter}/series?from=2024-01-01&to=2024-02-01&resolution=day",
+        signed_in(404, resident=200),
+    ),
     # A JSON body is no upload: the resident is told a file is needed, others not found.
     ("POST", "energy.meter_imports"): Case(
         "/api/v1/meters/{meter}/imports", signed_in(404, resident=422), json={}
