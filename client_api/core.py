@@ -1,4 +1,5 @@
-"""The mobile API's shared machinery: the Api, its blueprints, bearer sign-in, problem schema."""
+"""The mobile API's shared machinery: the Api, its blueprints, bearer sign-in, problem schema,
+and checking before taking SQLite's write lock."""
 
 import http
 from functools import wraps
@@ -10,6 +11,7 @@ from flask_smorest.utils import prepare_response
 from marshmallow import RAISE, Schema, fields
 
 from app import accounts
+from app.db import write_intent
 from app.errors import Unauthorized
 from app.extensions import db
 from app.models import TokenKind
@@ -94,6 +96,38 @@ def signed_in(view):
     manual["security"] = [BEARER]
     wrapper._apidoc["manual_doc"] = manual
     return wrapper
+
+
+def checks_before_writing(view):
+    """Run the view's checks in a read transaction; ``begin_writing()`` ends it before the
+    writes.
+
+    On SQLite a request that writes takes the database's write lock at its first read (see
+    app/db.py): sign-in, loading what is acted on and checking the input would all happen while
+    every other writer waits. Here they happen beside other writers, and the lock is held only
+    for the writes and the commit. PostgreSQL locks nothing for reading: one transaction.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        write_intent.set(False)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def begin_writing() -> None:
+    """End the checks' read transaction (keeping what it loaded) and write from here on."""
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    write_intent.set(True)
 
 
 def document_security(api: Api) -> None:

@@ -7,17 +7,16 @@ keep no draft on the server and their responses cannot be listed or withdrawn by
 """
 
 import uuid
-from functools import wraps
 
 from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from app.db import MAX_ID, utcnow, write_intent
+from app.db import MAX_ID, utcnow
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from client_api.caching import cached_json
-from client_api.core import Blueprint, signed_in
+from client_api.core import Blueprint, begin_writing, checks_before_writing, signed_in
 from i18n import LOCALES, _, current_locale
 from i18n.content import pick
 from surveys import responses, responses_submit
@@ -149,38 +148,6 @@ def _commit(response=None) -> None:
     if response is not None:
         db.session.expunge(response)
     db.session.commit()
-
-
-def _checks_before_writing(view):
-    """Run the view's checks in a read transaction; ``_begin_writing()`` ends it before the
-    writes.
-
-    On SQLite a request that writes takes the database's write lock at its first read (see
-    app/db.py): sign-in, loading the survey and checking the answers would all happen while
-    every other writer waits. Here they happen beside other writers, and the lock is held only
-    for the inserts and the commit. PostgreSQL locks nothing for reading: one transaction.
-    """
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        write_intent.set(False)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _begin_writing() -> None:
-    """End the checks' read transaction (keeping what it loaded) and write from here on."""
-    session = db.session()
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
-    write_intent.set(True)
 
 
 def _client_uuid(value: str) -> str:
@@ -325,7 +292,7 @@ class MyResponse(MethodView):
 
 @blp.route("/surveys/<int:survey_id>/responses/<client_uuid>/submit", endpoint="submit_response")
 class SubmitResponse(MethodView):
-    @_checks_before_writing
+    @checks_before_writing
     @signed_in
     @blp.arguments(SubmitIn)
     @blp.response(201, ResponseOut)
@@ -348,7 +315,7 @@ class SubmitResponse(MethodView):
             data["locale"] or current_locale(),
             utcnow(),
             started_at=data["started_at"],
-            before_writing=_begin_writing,
+            before_writing=begin_writing,
         )
         _commit(response)
         return response, 201 if created else 200

@@ -45,16 +45,17 @@ def place_out(workshop: Workshop) -> dict:
     }
 
 
-def registration_out(registration: Registration) -> dict:
-    """The person's own registration (only ever shown to them)."""
+def registration_out(registration: Registration, position: int | None = None) -> dict:
+    """The person's own registration (only ever shown to them); ``position``: their waitlist
+    place if counted already."""
     waiting = registration.status == RegistrationStatus.WAITLISTED
     removed = registration.status == RegistrationStatus.REMOVED
+    if waiting and position is None:
+        position = listing.waitlist_position(db.session, registration)
     return {
         "workshop_id": registration.workshop_id,
         "status": registration.status,
-        "waitlist_position": listing.waitlist_position(db.session, registration)
-        if waiting
-        else None,
+        "waitlist_position": position if waiting else None,
         "answers": dict(registration.answers or {}),
         "checked_in": registration.checked_in_at is not None,
         "registered_at": registration.registered_at,

@@ -18,10 +18,10 @@ from app.extensions import db
 from app.throttle import participation_limits
 from client_api import workshop_output as shown
 from client_api.caching import cached_json
-from client_api.core import Blueprint, page_size, signed_in
+from client_api.core import Blueprint, begin_writing, checks_before_writing, page_size, signed_in
 from client_api.pagination import PageArgs, page_schema, paginate
 from i18n import _l, current_locale
-from workshops import calendar, listing, registrations, service
+from workshops import calendar, listing, registrations
 from workshops.models import Registration, RegistrationStatus, Workshop
 from workshops.schemas import (
     CalendarFeedOut,
@@ -66,8 +66,8 @@ class MyWorkshopsArgs(PageArgs):
 
 def _get_workshop(workshop_id: int) -> Workshop:
     """A workshop as residents see it; anything else (another city's, a draft) is not found."""
-    workshop = service.get_workshop(db.session, g.user, workshop_id)
-    if not listing.shown_to_resident(workshop, g.user):
+    workshop = listing.resident_workshop(db.session, g.user, workshop_id)
+    if workshop is None:
         raise NotFound()
     return workshop
 
@@ -151,6 +151,7 @@ class MyRegistration(MethodView):
             raise NotFound()
         return shown.registration_out(mine)
 
+    @checks_before_writing
     @signed_in
     @blp.arguments(RegistrationIn)
     @blp.response(201, RegistrationOut)
@@ -164,12 +165,17 @@ class MyRegistration(MethodView):
         organisers took me off); 422 with field errors under ``answers`` for answers that do
         not fit the workshop's questions.
         """
-        registration, created = registrations.register(
-            db.session, g.user, _get_workshop(workshop_id), answers=data["answers"], now=utcnow()
+        placed = registrations.register_and_place(
+            db.session,
+            g.user,
+            _get_workshop(workshop_id),
+            answers=data["answers"],
+            now=utcnow(),
+            before_writing=begin_writing,
         )
-        answer = shown.registration_out(registration)
+        answer = shown.registration_out(placed.registration, placed.position)
         db.session.commit()
-        return answer, 201 if created else 200
+        return answer, 201 if placed.created else 200
 
     @signed_in
     @blp.response(204)

@@ -1,4 +1,5 @@
-"""Telling people things: ``notify`` records notifications and their deliveries; the inbox.
+"""Telling people things: ``notify`` records notifications and their deliveries (and
+``notify_one`` for one person, in fewer statements); the inbox.
 
 ``notify`` only writes rows, in the caller's transaction: nothing leaves before that commits,
 and a rolled-back change tells nobody. Workers deliver the rows (notifications.delivery).
@@ -11,6 +12,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -58,40 +60,49 @@ class Choice:
     email: EmailMode
 
 
-def _recipient_rows(session: Session, user_ids: sa.Select | list[int]) -> list[Recipient]:
-    query = (
-        sa.select(
-            User.id,
-            User.city_id,
-            User.email,
-            User.locale,
-            User.email_verified_at,
-            City.default_locale,
-            City.timezone,
-            NotificationSettings.timezone,
-            NotificationSettings.quiet_start,
-            NotificationSettings.quiet_end,
-            NotificationSettings.email_paused_at,
-        )
+#: What ``notify`` reads of a person: account, city, and their notification settings.
+_RECIPIENT_COLUMNS = (
+    User.id,
+    User.city_id,
+    User.email,
+    User.locale,
+    User.email_verified_at,
+    City.default_locale,
+    City.timezone,
+    NotificationSettings.timezone,
+    NotificationSettings.quiet_start,
+    NotificationSettings.quiet_end,
+    NotificationSettings.email_paused_at,
+)
+
+
+def _recipients(*extra) -> sa.Select:
+    """Live accounts with their city and settings (and ``extra`` columns)."""
+    return (
+        sa.select(*_RECIPIENT_COLUMNS, *extra)
         .join(City, City.id == User.city_id)
         .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
-        .where(User.id.in_(user_ids), User.disabled_at.is_(None))
-        .order_by(User.id)
+        .where(User.disabled_at.is_(None))
     )
-    return [
-        Recipient(
-            id=row[0],
-            city_id=row[1],
-            email=row[2],
-            locale=row[3] or row[5],
-            timezone=row[7] or row[6],
-            city_locale=row[5],
-            email_ok=row[4] is not None and row[10] is None,
-            quiet_start=row[8],
-            quiet_end=row[9],
-        )
-        for row in session.execute(query)
-    ]
+
+
+def _recipient(row: sa.Row) -> Recipient:
+    return Recipient(
+        id=row[0],
+        city_id=row[1],
+        email=row[2],
+        locale=row[3] or row[5],
+        timezone=row[7] or row[6],
+        city_locale=row[5],
+        email_ok=row[4] is not None and row[10] is None,
+        quiet_start=row[8],
+        quiet_end=row[9],
+    )
+
+
+def _recipient_rows(session: Session, user_ids: sa.Select | list[int]) -> list[Recipient]:
+    query = _recipients().where(User.id.in_(user_ids)).order_by(User.id)
+    return [_recipient(row) for row in session.execute(query)]
 
 
 def choices(session: Session, user_ids: list[int], kind: kinds.Kind) -> dict[int, Choice]:
@@ -215,19 +226,9 @@ def notify(
             if attachments is not None and person.locale not in attached:
                 attached[person.locale] = attachments(person.locale)
             rows.append(
-                {
-                    "user_id": person.id,
-                    "city_id": person.city_id,
-                    "kind": kind,
-                    "locale": person.locale,
-                    "subject": content.subject,
-                    "body_text": content.text,
-                    "body_html": content.html,
-                    "data": data or {},
-                    "dedupe_key": dedupe_key,
-                    "attachments": attached.get(person.locale, []),
-                    "created_at": now,
-                }
+                _notification_row(
+                    kind, person, content, data, dedupe_key, attached.get(person.locale, []), now
+                )
             )
         ids = session.scalars(
             sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
@@ -243,6 +244,145 @@ def notify(
             session.execute(Delivery.__table__.insert(), deliveries)
         recorded += len(ids)
     return recorded
+
+
+def _notification_row(
+    kind: str,
+    person: Recipient,
+    content: Rendered,
+    data: dict | None,
+    dedupe_key: str | None,
+    attachments: list[dict],
+    now: datetime,
+) -> dict:
+    return {
+        "user_id": person.id,
+        "city_id": person.city_id,
+        "kind": kind,
+        "locale": person.locale,
+        "subject": content.subject,
+        "body_text": content.text,
+        "body_html": content.html,
+        "data": data or {},
+        "dedupe_key": dedupe_key,
+        "attachments": attachments,
+        "created_at": now,
+    }
+
+
+# --- one person -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """All that ``notify`` reads about one person for one kind."""
+
+    kind: str
+    recipient: Recipient
+    choice: Choice
+    #: Their push devices (none for mandatory kinds, which go by email only).
+    devices: tuple[int, ...]
+
+
+#: One person with their choice for a kind and their push devices: a row per device.
+_ADDRESSEE = (
+    _recipients(
+        NotificationPreference.inbox,
+        NotificationPreference.push,
+        NotificationPreference.email,
+        PushDevice.id,
+    )
+    .outerjoin(
+        NotificationPreference,
+        sa.and_(
+            NotificationPreference.user_id == User.id,
+            NotificationPreference.kind == sa.bindparam("kind"),
+        ),
+    )
+    .outerjoin(PushDevice, PushDevice.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"))
+    .order_by(PushDevice.id)
+)
+
+
+def addressee(session: Session, user_id: int, kind: str) -> Addressee | None:
+    """What ``notify`` would read about one person for ``kind``, in one statement (their
+    account, city, settings, choice of channels and push devices); None for an account that
+    is disabled or gone. A caller may read it before taking a lock, and tell them under it."""
+    spec = kinds.get(kind)
+    rows = session.execute(_ADDRESSEE, {"user_id": user_id, "kind": spec.name}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    choice = Choice(spec.inbox, spec.push, spec.email)
+    if spec.mandatory:
+        return Addressee(kind, _recipient(first), choice, ())
+    if first[11] is not None:  # their stored choice for the kind
+        choice = Choice(first[11], first[12], EmailMode(first[13]))
+    devices = tuple(row[14] for row in rows if row[14] is not None)
+    return Addressee(kind, _recipient(first), choice, devices)
+
+
+def _told_once(insert) -> sa.Insert:
+    # The unique (user_id, dedupe_key) is the dedupe check: told already, nothing is inserted.
+    table = Notification.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+        .returning(table.c.id)
+    )
+
+
+_DELIVERIES = Delivery.__table__.insert()
+#: Built once, per database.
+_INSERT_ONCE = {"postgresql": _told_once(postgresql.insert), "sqlite": _told_once(sqlite.insert)}
+
+
+def notify_one(
+    session: Session,
+    person: int | Addressee | None,
+    kind: str,
+    context: dict,
+    *,
+    data: dict | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+    attachments: Callable[[str], list[dict]] | None = None,
+) -> int:
+    """``notify`` for one person: the same notification and deliveries, for fewer statements.
+
+    ``person`` is a user id, or what ``addressee`` read of them (None: nobody, as ``addressee``
+    says of a disabled account). Instead of a look-up, the dedupe check is the insert itself,
+    which inserts nothing when the person was told under ``dedupe_key`` already. Returns 1
+    when they were told now, else 0.
+    """
+    spec = kinds.get(kind)
+    now = now or utcnow()
+    if isinstance(person, Addressee) and person.kind != kind:
+        person = person.recipient.id  # read for another kind: their choice for this one differs
+    if isinstance(person, int):
+        person = addressee(session, person, kind)
+    if person is None:
+        return 0
+    recipient = person.recipient
+    content = render(
+        kind,
+        recipient.locale,
+        recipient.timezone,
+        {**context, "city_locale": recipient.city_locale},
+    )
+    files = attachments(recipient.locale) if attachments is not None else []
+    row = _notification_row(kind, recipient, content, data, dedupe_key, files, now)
+    notification_id = session.scalar(_INSERT_ONCE[session.get_bind().dialect.name], row)
+    if notification_id is None:
+        return 0
+    deliveries = [
+        {**delivery, "notification_id": notification_id}
+        for delivery in _deliveries(spec, recipient, person.choice, list(person.devices), now)
+    ]
+    if deliveries:
+        session.execute(_DELIVERIES, deliveries)
+    return 1
 
 
 def _deliveries(

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from app.db import MAX_ID
 from app.models import User
 from app.policy import SHOWN_WORKSHOP, can
 from campaigns.models import Campaign, CampaignFollow, CampaignStatus
@@ -54,6 +55,23 @@ def shown_to_resident(workshop: Workshop, user: User) -> bool:
         and workshop.status in SHOWN_WORKSHOP
         and workshop.campaign.status == CampaignStatus.PUBLISHED
     )
+
+
+#: Built once: every resident's request about one workshop starts with it.
+_ONE_WORKSHOP = (
+    sa.select(Workshop)
+    .options(joinedload(Workshop.campaign).lazyload(Campaign.phases))
+    .where(Workshop.id == sa.bindparam("workshop_id"))
+)
+
+
+def resident_workshop(session: Session, user: User, workshop_id: int) -> Workshop | None:
+    """The workshop if the person sees it in the app, with its campaign (whose status the
+    checks read) but not the campaign's phases, which nothing shown to residents uses."""
+    if not 0 < workshop_id <= MAX_ID:
+        return None
+    workshop = session.scalar(_ONE_WORKSHOP, {"workshop_id": workshop_id})
+    return workshop if workshop is not None and shown_to_resident(workshop, user) else None
 
 
 def shown_registration(registration: Registration | None) -> Registration | None:
@@ -299,15 +317,20 @@ def calendar_feed_of(session: Session, user: User) -> CalendarFeed | None:
     return session.scalar(sa.select(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 
+#: Built once: every registration to the waitlist counts who is ahead.
+_AHEAD = sa.select(sa.func.count(Registration.id)).where(
+    Registration.workshop_id == sa.bindparam("workshop_id"),
+    Registration.status == RegistrationStatus.WAITLISTED,
+    Registration.queue_number < sa.bindparam("queue_number"),
+)
+
+
 def waitlist_position(session: Session, registration: Registration) -> int | None:
     """1 for the first on the waitlist; None when the person is not waitlisted."""
     if registration.status != RegistrationStatus.WAITLISTED or registration.queue_number is None:
         return None
     ahead = session.scalar(
-        sa.select(sa.func.count(Registration.id)).where(
-            Registration.workshop_id == registration.workshop_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-            Registration.queue_number < registration.queue_number,
-        )
+        _AHEAD,
+        {"workshop_id": registration.workshop_id, "queue_number": registration.queue_number},
     )
     return (ahead or 0) + 1

@@ -1,7 +1,8 @@
 """Telling people about their workshops: their registration, changes, reminders, the summary.
 
-Everything goes through ``notifications.service.notify`` in the caller's transaction, rendered
-in each reader's language and time zone. Dedupe keys name the state a person is told about
+Everything goes through ``notifications.service.notify`` (``notify_one`` for the one person a
+registration concerns) in the caller's transaction, rendered in each reader's language and
+time zone. Dedupe keys name the state a person is told about
 (a registration's place in the queue and the moment of the event, a workshop's SEQUENCE), so
 telling the same thing twice tells nobody again, while a person promoted, removed or
 registered again is told each new time.
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from notifications.models import Delivery, DeliveryStatus, Notification
-from notifications.service import notify
+from notifications.service import Addressee, addressee, notify, notify_one
 from surveys.models import Survey, SurveyStatus
 from workshops.calendar import calendar_attachment, plain_text
 from workshops.listing import waitlist_position
@@ -88,6 +89,12 @@ def registration_key(registration: Registration, event: str) -> str:
     return f"workshop:{registration.workshop_id}:registration:{registration.id}:{event}:{marker}"
 
 
+def registration_addressee(session: Session, user_id: int) -> Addressee | None:
+    """What telling the person of their registration needs to know about them: read before
+    the workshop's lock is taken, so that the lock is held for less."""
+    return addressee(session, user_id, REGISTRATION_KIND)
+
+
 def tell_registration(
     session: Session,
     registration: Registration,
@@ -95,8 +102,14 @@ def tell_registration(
     *,
     reason: str | None = None,
     now: datetime | None = None,
+    position: int | None = None,
+    to: Addressee | None = None,
 ) -> None:
-    """Tell the person of their seat, waitlist place, promotion, invitation or removal."""
+    """Tell the person of their seat, waitlist place, promotion, invitation or removal.
+
+    ``position``: their waitlist place if counted already; ``to``: the person as
+    ``registration_addressee`` read them (else they are read here).
+    """
     if event not in REGISTRATION_EVENTS:
         raise ValueError(f"unknown registration event {event!r}")
     session.flush()  # the registration's queue number and times are what the key names
@@ -104,15 +117,17 @@ def tell_registration(
     seated = event in SEATED_EVENTS and registration.status == RegistrationStatus.CONFIRMED
     # Only a removal carries the moderator's reason to the person.
     said = (reason or registration.removed_reason or "").strip() if event == "removed" else ""
+    if event == "waitlisted" and position is None:
+        position = waitlist_position(session, registration)
     context = {
         **workshop_context(workshop, with_link=seated),
         "event": event,
-        "position": waitlist_position(session, registration) if event == "waitlisted" else None,
+        "position": position if event == "waitlisted" else None,
         "reason": said,
     }
-    notify(
+    notify_one(
         session,
-        [registration.user_id],
+        to if to is not None and to.recipient.id == registration.user_id else registration.user_id,
         REGISTRATION_KIND,
         context,
         data={"workshop_id": workshop.id},

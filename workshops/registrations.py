@@ -2,8 +2,11 @@
 moderators do by hand (invite, remove, confirm).
 
 Seats never run over (SECURITY.md #21): every change of status happens under the workshop
-row's lock, taken in ``workshops.seats``; the registration is read afresh under it, and queue
-numbers are handed out under it, so their order is the order in which people were served.
+row's lock, taken in ``workshops.seats``; the registration is read afresh under it (or, for a
+person never registered, inserted only if still absent: the unique (workshop, person) key
+decides), and queue numbers are handed out under it, so their order is the order in which
+people were served. Registering checks everything it can before taking the lock, and reads
+what the person's notice needs then too, so that the lock is held for the writes only.
 
 Decisions:
 - Registering again is the same row (unique per workshop and person): already holding a seat
@@ -16,6 +19,8 @@ Decisions:
   is published and has not started; after the start nobody is promoted any more.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,8 +34,9 @@ from app.policy import can, ensure
 from campaigns.models import CampaignStatus
 from campaigns.service import ensure_not_archived
 from i18n import _
-from workshops import notices
-from workshops.checkin import new_code
+from notifications.service import Addressee
+from workshops import notices, seats
+from workshops.listing import waitlist_position
 from workshops.models import Registration, RegistrationStatus, Workshop, WorkshopStatus
 from workshops.seats import fill_seats, free_seat, lock_workshop, take_number, take_seat
 
@@ -42,13 +48,20 @@ MAX_REASON = 2000
 # --- reading -------------------------------------------------------------------------------
 
 
+#: Built once: registering runs it once or twice.
+_MINE = (
+    sa.select(Registration)
+    .where(
+        Registration.workshop_id == sa.bindparam("workshop_id"),
+        Registration.user_id == sa.bindparam("user_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
 def my_registration(session: Session, user: User, workshop: Workshop) -> Registration | None:
     """The person's registration at the workshop, in any status, read afresh."""
-    return session.scalar(
-        sa.select(Registration)
-        .where(Registration.workshop_id == workshop.id, Registration.user_id == user.id)
-        .execution_options(populate_existing=True)
-    )
+    return session.scalar(_MINE, {"workshop_id": workshop.id, "user_id": user.id})
 
 
 def registration_is_open(workshop: Workshop, now: datetime) -> bool:
@@ -145,6 +158,17 @@ def _keep_answers(
     return registration
 
 
+@dataclass(frozen=True)
+class Placed:
+    """What ``register_and_place`` did."""
+
+    registration: Registration
+    #: True when this call registered; False: registered already.
+    created: bool
+    #: The waitlist place counted for the person's notice; None when none was counted.
+    position: int | None = None
+
+
 def register(
     session: Session,
     user: User,
@@ -155,28 +179,68 @@ def register(
 ) -> tuple[Registration, bool]:
     """A seat if one is free, else a place on the waitlist; returns the registration and
     whether this call registered (False: registered already; answers given replace)."""
+    placed = register_and_place(session, user, workshop, answers=answers, now=now)
+    return placed.registration, placed.created
+
+
+def register_and_place(
+    session: Session,
+    user: User,
+    workshop: Workshop,
+    *,
+    answers: dict | None = None,
+    now: datetime | None = None,
+    before_writing: Callable[[], None] | None = None,
+) -> Placed:
+    """``register``, also giving the waitlist place its notice counted (so an answer need not
+    count it again).
+
+    The checks only read, and ``before_writing`` is called once they passed, before the lock is
+    taken or anything written (the API ends its reading transaction there).
+    """
     now = now or utcnow()
     _ensure_may_register(user, workshop)
     registration = my_registration(session, user, workshop)
     if registration is not None and registration.status in HOLDING:
-        return _keep_answers(session, workshop, registration, answers), False
+        if (
+            before_writing is not None
+            and answers is not None
+            and check_answers(workshop, answers) != registration.answers
+        ):
+            before_writing()
+            # Afresh, now writing: the registration may have changed since it was read.
+            return register_and_place(session, user, workshop, answers=answers, now=now)
+        return Placed(_keep_answers(session, workshop, registration, answers), False)
     _ensure_open(workshop, registration, now)
     checked = check_answers(workshop, answers if answers is not None else {})
+    to = notices.registration_addressee(session, user.id)
+    if before_writing is not None:
+        before_writing()
     number, taken, capacity = take_number(session, workshop)
-    # Read again under the lock: a parallel call of the same person may have been first.
-    registration = my_registration(session, user, workshop)
-    if registration is not None and registration.status in HOLDING:
-        return _keep_answers(session, workshop, registration, answers), False
+    if registration is None:
+        seated = taken < capacity and take_seat(session, workshop)
+        registration, inserted, ahead = seats.insert_registration(
+            session,
+            workshop,
+            lambda: my_registration(session, user, workshop),
+            user_id=user.id,
+            status=Status.CONFIRMED if seated else Status.WAITLISTED,
+            queue_number=number,
+            answers=checked,
+            registered_at=now,
+            confirmed_at=now if seated else None,
+        )
+        if inserted:
+            return _tell(session, registration, seated, to, now, None if seated else ahead + 1)
+        if seated:  # a parallel call of the same person was first: the seat is not ours
+            free_seat(session, workshop)
+    else:
+        # Read again under the lock: a parallel call of the same person may have been first.
+        registration = my_registration(session, user, workshop)
+    if registration.status in HOLDING:
+        return Placed(_keep_answers(session, workshop, registration, answers), False)
     _ensure_open(workshop, registration, now)
     seated = taken < capacity and take_seat(session, workshop)
-    if registration is None:
-        registration = Registration(
-            workshop_id=workshop.id,
-            city_id=workshop.city_id,
-            user_id=user.id,
-            checkin_code=new_code(session, workshop.id),
-        )
-        session.add(registration)
     registration.status = Status.CONFIRMED if seated else Status.WAITLISTED
     registration.queue_number = number
     registration.answers = checked
@@ -185,10 +249,24 @@ def register(
     registration.cancelled_at = None
     registration.removed_reason = None
     session.flush()
-    notices.tell_registration(
-        session, registration, "confirmed" if seated else "waitlisted", now=now
-    )
-    return registration, True
+    return _tell(session, registration, seated, to, now)
+
+
+def _tell(
+    session: Session,
+    registration: Registration,
+    seated: bool,
+    to: Addressee | None,
+    now: datetime,
+    position: int | None = None,
+) -> Placed:
+    """Tell the person of their seat or waitlist place (counted once, unless counted already,
+    for the notice and the caller)."""
+    if not seated and position is None:
+        position = waitlist_position(session, registration)
+    event = "confirmed" if seated else "waitlisted"
+    notices.tell_registration(session, registration, event, now=now, position=position, to=to)
+    return Placed(registration, True, position)
 
 
 def cancel_registration(
@@ -290,14 +368,18 @@ def invite(
     if registration is not None and registration.status == Status.INVITED:
         return registration
     if registration is None:
-        registration = Registration(
-            workshop_id=workshop.id,
-            city_id=workshop.city_id,
+        registration, inserted, _ahead = seats.insert_registration(
+            session,
+            workshop,
+            lambda: my_registration(session, person, workshop),
             user_id=person.id,
-            checkin_code=new_code(session, workshop.id),
+            status=Status.INVITED,
             registered_at=now,
+            invited_at=now,
+            invited_by_id=actor.id,
         )
-        session.add(registration)
+        if not inserted:  # cannot happen under the lock: nobody registers them meanwhile
+            raise Conflict(_("This changed meanwhile. Please try again."))
     registration.status = Status.INVITED
     registration.queue_number = None
     registration.invited_at = now

@@ -7,11 +7,14 @@ queue one by one anyway, takes fewer so the suite stays quick.
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from app.models import User
+from app.accounts import issue_token
+from app.db import utcnow
+from app.models import TokenKind, User
 from notifications.models import Notification
 from tests.conftest import app_of_its_own, session_of
 from tests.crowd import each_at_once, live_campaign
@@ -22,6 +25,13 @@ from workshops.models import Registration, Workshop
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 CROWD = 200 if ON_POSTGRES else 50
 SEATS = 20
+
+
+@pytest.fixture
+def db_session():
+    """This module commits for real on databases of its own, not in the rolled-back one (and
+    requests through the API use the app's own sessions)."""
+    yield None
 
 
 @pytest.fixture
@@ -148,3 +158,60 @@ def test_cancellations_and_registrations_at_once_keep_the_seats_and_the_queue(cr
     assert len(set(numbers)) == len(numbers)
     statuses = [status for _, status, _ in after if status != "cancelled"]
     assert statuses == sorted(statuses, key=["confirmed", "waitlisted"].index)
+
+
+def test_a_crowd_registering_through_the_api_is_served_in_order_and_told_once(crowd_app):
+    """Through the API the checks run before anything is written (on SQLite, before the write
+    lock is taken); one person's phone sending five times at once registers once."""
+    workshop_id, people = _world(crowd_app, CROWD)
+    with session_of(crowd_app) as session:
+        tokens = [
+            issue_token(
+                session,
+                session.get(User, person),
+                TokenKind.API,
+                timedelta(days=1),
+                "phone",
+                utcnow(),
+            )
+            for person in people
+        ]
+        session.commit()
+    path = f"/api/v1/workshops/{workshop_id}/registration"
+    sends = list(enumerate(tokens)) + [(CROWD + n, tokens[0]) for n in range(4)]
+
+    def send(item):
+        index, token = item
+        with crowd_app.test_client() as client:
+            answer = client.put(
+                path,
+                json={"answers": {}},
+                headers={"Authorization": f"Bearer {token}"},
+                # An address each: the per-address limit is not what this tests.
+                environ_base={"REMOTE_ADDR": f"10.0.{index // 200}.{index % 200 + 1}"},
+            )
+            return token, answer.status_code, answer.get_json()
+
+    answers, errors = each_at_once(sends, send)
+    assert errors == []
+    repeated = [status for token, status, _ in answers if token == tokens[0]]
+    assert sorted(repeated) == [200] * 4 + [201]
+    assert [status for token, status, _ in answers if token != tokens[0]] == [201] * (CROWD - 1)
+    queue = _queue(crowd_app, workshop_id)
+    numbers = [number for _, _, number in queue]
+    assert len(queue) == CROWD and len(set(numbers)) == CROWD
+    # The seats went to the first served; each answer gave the place the database holds.
+    assert [status for _, status, _ in queue] == ["confirmed"] * SEATS + ["waitlisted"] * (
+        CROWD - SEATS
+    )
+    created = [body for _, status, body in answers if status == 201]
+    places = sorted(body["waitlist_position"] for body in created if body["status"] == "waitlisted")
+    assert places == list(range(1, CROWD - SEATS + 1))
+    assert _seats(crowd_app, workshop_id) == (SEATS, SEATS)
+    with session_of(crowd_app) as session:
+        told = session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.kind == "workshop.registration"
+            )
+        )
+        assert told == CROWD
