@@ -64,6 +64,7 @@ bench: migrate
 	$(PY) bench/survey_submit.py
 	$(PY) bench/idea_list.py
 	$(PY) bench/workshop_register.py
+	$(PY) bench/energy_import.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
