@@ -1,9 +1,9 @@
 """Checking people in at the door: by their registration (a name picked from the list) or by
 the code they show (QR code or typed).
 
-Codes are 8 characters of Crockford's base32 (no I, L, O, U), shown as XXXX-XXXX; what is
-typed is read case-insensitively, without spaces or dashes, with O as 0 and I or L as 1, so
-a code read aloud or typed from a phone's screen still matches.
+Codes are 8 characters of Crockford's base32 (no I, L, O, U), shown in two groups of four
+(K7QM-2XPD); what is typed is read case-insensitively, without spaces or dashes, with O as 0
+and I or L as 1, so a code read aloud or typed from a phone's screen still matches.
 
 Attendance is recorded once: the check-in is a conditional UPDATE on ``checked_in_at IS
 NULL``, so two moderators scanning the same person at once record one time, and a second
@@ -42,7 +42,7 @@ def new_code() -> str:
 
 
 def display_code(code: str) -> str:
-    """A code as people see it: XXXX-XXXX."""
+    """A code as people see it, in two groups of four: K7QM-2XPD."""
     half = CODE_LENGTH // 2
     return f"{code[:half]}-{code[half:]}"
 
