@@ -42,6 +42,23 @@ def from_environment() -> dict:
         "METER_UPLOAD_MAX_BYTES": _int("METER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         # Meter readings shorter than a day are rolled up into daily ones after this many days.
         "ENERGY_RAW_DAYS": max(_int("ENERGY_RAW_DAYS", 730), 1),
+        # Households are compared with similar ones, and staff see a district's totals, only
+        # when the group has at least this many households.
+        "ENERGY_MIN_GROUP": max(_int("ENERGY_MIN_GROUP", 10), 10),
+        # Heating degree days count the degrees a day's mean temperature is below this (°C).
+        "ENERGY_HDD_BASE_C": _float("ENERGY_HDD_BASE_C", 15.5),
+        # Enedis Data Connect: the app's OAuth2 client, and where its servers are (the sandbox
+        # or production hosts; every call is checked against ENEDIS_ALLOWED_HOSTS).
+        "ENEDIS_CLIENT_ID": os.environ.get("ENEDIS_CLIENT_ID"),
+        "ENEDIS_CLIENT_SECRET": os.environ.get("ENEDIS_CLIENT_SECRET"),
+        "ENEDIS_AUTHORIZE_URL": os.environ.get(
+            "ENEDIS_AUTHORIZE_URL",
+            "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize",
+        ),
+        "ENEDIS_API_URL": os.environ.get("ENEDIS_API_URL", "https://gw.ext.prod.api.enedis.fr"),
+        "ENEDIS_ALLOWED_HOSTS": os.environ.get(
+            "ENEDIS_ALLOWED_HOSTS", "mon-compte-particulier.enedis.fr,gw.ext.prod.api.enedis.fr"
+        ),
         # Email: sent over SMTP when SMTP_HOST is set, otherwise only logged (or, with
         # MAIL_SINK=console, printed, as `make run` does).
         "MAIL_SINK": os.environ.get("MAIL_SINK")

@@ -33,6 +33,8 @@ class City(Base):
     enabled_locales: Mapped[list] = mapped_column(nullable=False)
     #: The area residents' locations must lie in: [south, west, north, east] in degrees.
     bounds: Mapped[list | None] = mapped_column(nullable=True)
+    #: The city's districts by their proper names, as residents pick them ("Leopoldstadt").
+    districts: Mapped[list] = mapped_column(nullable=False, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
     def __repr__(self) -> str:
