@@ -3,14 +3,18 @@
 ESPI resources sit in a flat feed; an entry's ``self``, ``up`` and ``related`` addresses say
 which usage point a meter reading belongs to, which reading type it uses and which interval
 blocks are its. Files mix absolute and relative addresses, so links are compared by their
-ends. The XML is read with defusedxml: no DTDs, no entities.
+ends.
+
+The XML is read by the standard library's C parser, several times faster than defusedxml's
+pure-Python one: a file with a document type declaration is refused before parsing, so no
+entity can be declared (nothing to expand, nothing external to fetch), and expat (2.4.1 and
+later) limits amplification anyway. Each IntervalReading is then taken down to its (start,
+duration, value) and its elements dropped: a household-year is 35,040 readings and ~250,000
+elements.
 """
 
 import xml.etree.ElementTree as StdET
-from dataclasses import dataclass
-
-import defusedxml.ElementTree as ET
-from defusedxml import DefusedXmlException
+from dataclasses import dataclass, field
 
 from app.errors import Invalid
 from i18n import _
@@ -29,6 +33,9 @@ class Entry:
     self_href: str
     up_href: str
     related: list[str]
+    #: An IntervalBlock's readings: (start, duration, value text), in order; None in entries
+    #: of other kinds.
+    readings: list[tuple[int | None, int | None, str | None]] | None = field(default=None)
 
 
 def local(tag: str) -> str:
@@ -77,12 +84,60 @@ def not_green_button() -> Invalid:
     )
 
 
+#: A document type declaration, in the encodings an XML file may start in.
+DOCTYPES = tuple("<!DOCTYPE".encode(encoding) for encoding in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+def _parse(data: bytes) -> tuple[StdET.Element, dict[int, list]]:
+    """The document's tree without its IntervalReadings' elements, and each IntervalBlock's
+    readings by the block element's ``id``."""
+    if any(mark in data for mark in DOCTYPES):
+        raise not_green_button()
+    parser = StdET.XMLParser()  # noqa: S314 -- no DTD, so no entities: see the docstring
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except StdET.ParseError:
+        raise not_green_button() from None
+    blocks: dict[int, list] = {}
+    for block in root.iterfind(".//{*}IntervalBlock"):
+        ns = namespace(block.tag)
+        tags = (f"{ns}timePeriod", f"{ns}start", f"{ns}duration", f"{ns}value")
+        readings = [child for child in block if child.tag == f"{ns}IntervalReading"]
+        blocks[id(block)] = [_reading(reading, *tags) for reading in readings]
+        for reading in readings:
+            block.remove(reading)
+    return root, blocks
+
+
+def _reading(
+    element: StdET.Element, period_tag: str, start_tag: str, duration_tag: str, value_tag: str
+) -> tuple[int | None, int | None, str | None]:
+    """(start, duration, value text) of an IntervalReading; children are walked directly,
+    several times faster than searching for them."""
+    start = duration = text = None
+    for child in element:
+        if child.tag == period_tag:
+            for part in child:
+                if part.tag == start_tag:
+                    start = _integer(part.text)
+                elif part.tag == duration_tag:
+                    duration = _integer(part.text)
+        elif child.tag == value_tag:
+            text = child.text
+    return start, duration, text
+
+
+def _integer(text: str | None) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def entries_of(data: bytes) -> list[Entry]:
     """The entries of a feed (or the one entry of an entry document) that hold a resource."""
-    try:
-        root = ET.fromstring(data, forbid_dtd=True)
-    except (StdET.ParseError, DefusedXmlException, ValueError):
-        raise not_green_button() from None
+    root, block_readings = _parse(data)
     if root.tag == f"{ATOM}feed":
         elements = root.findall(f"{ATOM}entry")
     elif root.tag == f"{ATOM}entry":
@@ -98,15 +153,17 @@ def entries_of(data: bytes) -> list[Entry]:
         links: dict[str, list[str]] = {}
         for link in entry.findall(f"{ATOM}link"):
             links.setdefault(link.get("rel", ""), []).append(_norm(link.get("href", "")))
+        kind = local(resource.tag)
         entries.append(
             Entry(
                 number=number,
-                kind=local(resource.tag),
+                kind=kind,
                 element=resource,
                 title=(entry.findtext(f"{ATOM}title") or "").strip(),
                 self_href=(links.get("self") or [""])[0],
                 up_href=(links.get("up") or [""])[0],
                 related=links.get("related", []),
+                readings=block_readings.get(id(resource), []) if kind == "IntervalBlock" else None,
             )
         )
     return entries

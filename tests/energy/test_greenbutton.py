@@ -218,8 +218,12 @@ def test_a_feed_without_usage_data_is_refused_with_a_clear_message(content):
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
         b'<feed xmlns="http://www.w3.org/2005/Atom">&lol2;</feed>',
         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry>',
+        b'<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&x;</title></feed>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE feed [<!ENTITY a "aaaa">]>'
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>&a;</title></feed>'.encode("utf-16"),
     ],
-    ids=["text", "svg", "entities", "truncated"],
+    ids=["text", "svg", "entities", "truncated", "external-entity", "utf-16-entities"],
 )
 def test_content_that_is_not_a_green_button_feed_is_refused(content):
     with pytest.raises(Invalid) as refused:

@@ -2,6 +2,7 @@
 same file twice changing nothing, overlaps replaced and counted, content sniffed (not the
 name), several usage points, and nothing stored without consent."""
 
+import gc
 import itertools
 import re
 from datetime import UTC, datetime
@@ -286,3 +287,13 @@ def test_long_lists_are_cut_in_the_summary_with_their_totals(db_session, meter):
 )
 def test_the_file_name_is_kept_without_its_path(given, kept):
     assert clean_filename(given) == kept
+
+
+def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
+    db_session, meter, greenbutton
+):
+    import_file(db_session, meter.user, meter, greenbutton("test_usage_data.xml"), "a.xml")
+    assert gc.isenabled()
+    with pytest.raises(Invalid):
+        import_file(db_session, meter.user, meter, b"\x89PNG\r\n", "a.png")
+    assert gc.isenabled()

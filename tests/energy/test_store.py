@@ -3,6 +3,7 @@ changes nothing; a household-year of quarter hours goes through the bulk path.""
 
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -142,3 +143,18 @@ def test_a_household_year_of_quarter_hours_goes_in_bulk(db_session, meter, new_i
     assert total == sum(i.value for i in year)
     # No timing assertion (machines vary); the figures show in ``pytest -s``.
     print(f"35,040 readings stored in {first:.2f} s, checked again in {second:.2f} s")
+
+
+def test_times_in_another_zone_are_stored_as_the_same_utc_instants(
+    db_session, meter, new_import, readings_of
+):
+    vienna = ZoneInfo("Europe/Vienna")
+    local = [
+        Interval(i.start.astimezone(vienna), i.end.astimezone(vienna), i.value) for i in quarters(8)
+    ]
+    store_intervals(db_session, meter, local, new_import())
+    assert [(start, end) for start, end, *_ in readings_of(meter)] == [
+        (i.start, i.end) for i in quarters(8)
+    ]
+    # The same instants in UTC are recognised as what is stored.
+    assert store_intervals(db_session, meter, quarters(8), new_import()) == StoreCounts(unchanged=8)
