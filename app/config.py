@@ -56,6 +56,10 @@ def from_environment() -> dict:
             "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize",
         ),
         "ENEDIS_API_URL": os.environ.get("ENEDIS_API_URL", "https://gw.ext.prod.api.enedis.fr"),
+        # Seconds a meter data provider may take to connect or answer (never more than 10),
+        # and the first pause before a retry (doubled each time, with jitter).
+        "ENERGY_PROVIDER_TIMEOUT": min(_float("ENERGY_PROVIDER_TIMEOUT", 10.0), 10.0),
+        "ENERGY_PROVIDER_BACKOFF": _float("ENERGY_PROVIDER_BACKOFF", 1.0),
         "ENEDIS_ALLOWED_HOSTS": os.environ.get(
             "ENEDIS_ALLOWED_HOSTS", "mon-compte-particulier.enedis.fr,gw.ext.prod.api.enedis.fr"
         ),

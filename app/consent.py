@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.consent_models import Consent, ConsentText, Purpose
 from app.db import insert_once, utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -181,7 +182,18 @@ def publish_text(
         city_id=city.id, purpose=purpose.value, version=version, text=texts, published_at=now
     )
     # A parallel publication took this version number: insert_once answers with a Conflict.
-    return insert_once(session, row, lambda: None)[0]
+    row = insert_once(session, row, lambda: None)[0]
+    audit.record(
+        session,
+        actor,
+        "consent.publish",
+        "consent_text",
+        row.id,
+        city_id=city.id,
+        now=now,
+        details={"purpose": purpose.value, "version": version},
+    )
+    return row
 
 
 def require_consent(session: Session, user: User, purpose: Purpose | str) -> Consent:

@@ -1,8 +1,9 @@
 """Demo data for a newcomer: two cities, a published campaign in each, one account per role,
 residents following their city's campaign, an update published to its followers, an idea
 board collecting ideas, with the resident's first idea on it, and a workshop next month with
-a few people registered (in Vienna one more than its seats, so one waits on the waitlist), and
-each city's text residents agree to before their meter readings are imported."""
+a few people registered (in Vienna one more than its seats, so one waits on the waitlist),
+each city's text residents agree to before their meter readings are imported, and a street of
+households with eight weeks of meter readings (app/demo_energy.py)."""
 
 import secrets
 import uuid
@@ -16,6 +17,7 @@ from app import cities, consent
 from app.consent_models import Purpose
 from app.db import utcnow
 from app.demo_consents import ENERGY_CONSENT
+from app.demo_energy import energy_demo
 from app.models import City, Role, User
 from app.passwords import hash_password
 from campaigns import service as campaigns
@@ -274,6 +276,7 @@ def load(session: Session) -> list[tuple[str, str]]:
         publishing.publish_update(session, platform_admin, update)
         _board(session, platform_admin, campaign, BOARDS[city_slug], now)
         _workshop(session, platform_admin, campaign, WORKSHOPS[city_slug], now)
+        energy_demo(session, platform_admin, by_slug[city_slug], campaign, now)
     return credentials
 
 

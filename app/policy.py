@@ -175,6 +175,10 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "energy.use": _use_energy,
     # A city's saved CSV formats of its meter portals (column mappings residents pick).
     "energy.presets": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
+    # A city's tariffs and daily temperatures, which feedback reads.
+    "energy.settings": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
+    # Totals of participating households per district, in aggregate only.
+    "energy.district": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
 }
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".

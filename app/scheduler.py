@@ -23,7 +23,9 @@ from app import jobs
 from app.db import utcnow, write_intent
 from app.extensions import db
 from app.models import SchedulerLease
+from energy.feedback.jobs import give_feedback
 from energy.jobs import roll_up_readings
+from energy.providers.jobs import refresh_connections
 from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
 from surveys.jobs import survey_schedule
@@ -47,6 +49,10 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "workshops.schedule": (workshop_schedule, {"trigger": "interval", "minutes": 1}),
     # Raw meter readings past ENERGY_RAW_DAYS become daily ones.
     "energy.retention": (roll_up_readings, {"trigger": "interval", "days": 1}),
+    # Each week's feedback once the week has ended on the city's clock, and its notification.
+    "energy.feedback": (give_feedback, {"trigger": "interval", "hours": 1}),
+    # Meters fed by a provider: each refreshed once a day, a new one within the hour.
+    "energy.providers": (refresh_connections, {"trigger": "interval", "hours": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

@@ -22,6 +22,7 @@ from client_api.idempotency import idempotent
 from client_api.pagination import PageArgs, page_schema, paginate
 from energy import imports, meters, presets, series
 from energy.csv_reader import sniff_csv
+from energy.feedback.participation import campaign_slug
 from energy.models import ImportKind, Meter, MeterImport
 from energy.schemas import (
     CsvSniffOut,
@@ -74,7 +75,8 @@ class MyHousehold(MethodView):
     @blp.response(200, HouseholdOut)
     def get(self):
         """Facts about my household, used only to compare it fairly with similar ones."""
-        return shown.household_out(meters.household_of(db.session, g.user))
+        household = meters.household_of(db.session, g.user)
+        return shown.household_out(household, campaign_slug(db.session, household))
 
     @signed_in
     @blp.arguments(HouseholdIn)
@@ -82,10 +84,12 @@ class MyHousehold(MethodView):
     def put(self, data):
         """Set my household facts: each one left out or null is unknown.
 
-        409 ``consent-required`` before I agree to the energy feedback text.
+        ``district`` is one of my city's districts; ``campaign`` (a slug) joins an open
+        energy campaign of my city from today (my savings count from then), and null leaves
+        it. 409 ``consent-required`` before I agree to the energy feedback text.
         """
         household = meters.set_household(db.session, g.user, **data)
-        answer = shown.household_out(household)
+        answer = shown.household_out(household, campaign_slug(db.session, household))
         db.session.commit()
         return answer
 

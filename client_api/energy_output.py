@@ -18,7 +18,15 @@ from i18n import _
 #: Room for the multipart framing and the small fields around the file itself.
 FORM_OVERHEAD = 64 * 1024
 METER_FIELDS = ("id", "commodity", "unit", "timezone", "label", "created_at", "updated_at")
-HOUSEHOLD_FIELDS = ("people", "floor_area_m2", "dwelling_type", "heating_type")
+HOUSEHOLD_FIELDS = (
+    "people",
+    "floor_area_m2",
+    "dwelling_type",
+    "heating_type",
+    "district",
+    "joined_on",
+    "goal_percent",
+)
 
 
 def upload_limit() -> int:
@@ -63,9 +71,10 @@ def meter_out(meter: Meter) -> dict:
     return {field: getattr(meter, field) for field in METER_FIELDS}
 
 
-def household_out(household: Household | None) -> dict:
-    """The facts given so far; all null before any."""
+def household_out(household: Household | None, campaign: str | None = None) -> dict:
+    """The facts given so far, and the slug of the campaign joined; all null before any."""
     out = {field: getattr(household, field, None) for field in HOUSEHOLD_FIELDS}
+    out["campaign"] = campaign
     out["updated_at"] = household.updated_at if household is not None else None
     return out
 

@@ -1,4 +1,5 @@
-"""Energy commands for operators: importing a meter data file into a resident's meter.
+"""Energy commands for operators: importing a meter data file into a resident's meter, and a
+city's daily mean temperatures.
 
 The resident's own consent to energy feedback is needed, as through the app: an operator
 imports on their behalf, never instead of their agreement.
@@ -13,11 +14,13 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from app import cities
 from app.accounts import find_user_by_email
-from app.errors import Problem
+from app.errors import NotFound, Problem
 from app.extensions import db
 from app.models import User
-from energy import imports, presets
+from app.policy import can
+from energy import imports, presets, temperatures
 from energy.models import Meter, MeterImport, Reading
 
 group = AppGroup("energy", help="Meters and their readings.")
@@ -212,4 +215,48 @@ def _listed(name: str, total: int, items: list[str]) -> list[str]:
     lines += [f"  {item}" for item in items[:SHOWN]]
     if total > SHOWN:
         lines.append(f"  and {total - SHOWN:,} more")
+    return lines
+
+
+@group.command("temperatures")
+@click.argument("city_slug", metavar="CITY")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "email", required=True, help="E-mail of the city's staff or admin acting.")
+def temperatures_command(city_slug: str, file: Path, email: str):
+    """Import a city's daily mean temperatures (CSV: a date and a mean in °C per row), then
+    print what it did."""
+    try:
+        city = cities.get_city(db.session, city_slug)
+    except NotFound:
+        raise click.ClickException(f"There is no city {city_slug}.") from None
+    if file.stat().st_size > temperatures.MAX_BYTES:
+        raise click.ClickException(f"{file.name} is larger than {temperatures.MAX_BYTES:,} bytes.")
+    actor = _person(email)
+    if not can(actor, "energy.settings", city):
+        raise click.ClickException(f"{email} is neither staff nor an administrator of {city_slug}.")
+    try:
+        summary = temperatures.import_temperatures(db.session, actor, city, file.read_bytes())
+    except Problem as problem:
+        db.session.rollback()
+        raise click.ClickException(problem_text(problem)) from None
+    db.session.commit()
+    for line in temperature_lines(city.slug, summary):
+        click.echo(line)
+
+
+def temperature_lines(city_slug: str, summary: dict) -> list[str]:
+    """A temperature import's summary, as the console shows it."""
+    lines = [
+        f"Temperatures of {city_slug}: columns {' / '.join(summary.get('columns', []))}.",
+        f"rows read: {summary.get('rows_read', 0):,}",
+        f"days: {summary.get('days', 0):,} ({summary.get('new', 0):,} new, "
+        f"{summary.get('replaced', 0):,} replaced, {summary.get('unchanged', 0):,} unchanged)",
+    ]
+    if summary.get("period"):
+        lines.append(f"period: {summary['period'][0]} -> {summary['period'][1]}")
+    lines += _listed(
+        "rejected rows",
+        summary.get("rejected_total", 0),
+        [f"line {r['line']}: {r['reason']}" for r in summary.get("rejected", [])],
+    )
     return lines

@@ -17,13 +17,17 @@ from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import User
 from app.policy import ensure
+from energy.feedback.participation import apply_campaign, check_campaign, check_district
 from energy.models import (
     Commodity,
+    ConnectionStatus,
     DwellingType,
+    FeedbackReport,
     HeatingType,
     Household,
     Meter,
     MeterImport,
+    ProviderConnection,
     Reading,
     Unit,
 )
@@ -48,6 +52,8 @@ MAX_METERS = 20
 MAX_LABEL_LENGTH = 100
 METER_FIELDS = ("commodity", "unit", "timezone", "label")
 HOUSEHOLD_FIELDS = ("people", "floor_area_m2", "dwelling_type", "heating_type")
+#: Where the household takes part (energy/feedback/participation.py): checked against the city.
+PARTICIPATION_FIELDS = ("district", "campaign")
 PEOPLE_RANGE = (1, 20)
 FLOOR_AREA_RANGE = (5.0, 2000.0)
 
@@ -253,20 +259,33 @@ def _check_household(facts: dict, errors: dict) -> dict:
     return checked
 
 
-def set_household(session: Session, user: User, **facts: Any) -> Household:
-    """Record the given household facts (None clears one); the others stay as they were."""
+def set_household(
+    session: Session, user: User, now: datetime | None = None, **facts: Any
+) -> Household:
+    """Record the given household facts (None clears one); the others stay as they were.
+
+    ``district`` is one of the city's; ``campaign`` (a slug) joins an open campaign of the
+    city today, and None leaves it.
+    """
     ensure(user, "energy.use", user.city)
     require_consent(session, user, Purpose.ENERGY_FEEDBACK)
     errors: dict = {}
+    taking_part = {field: facts.pop(field) for field in PARTICIPATION_FIELDS if field in facts}
     checked = _check_household(facts, errors)
+    household = household_of(session, user)
+    if "district" in taking_part:
+        checked["district"] = check_district(user.city, taking_part["district"], errors)
+    if "campaign" in taking_part:
+        campaign = check_campaign(session, user, household, taking_part["campaign"], errors)
     if errors:
         raise Invalid(errors=errors)
-    household = household_of(session, user)
     if household is None:
         household = Household(user_id=user.id, city_id=user.city_id)
         session.add(household)
     for field, value in checked.items():
         setattr(household, field, value)
+    if "campaign" in taking_part:
+        apply_campaign(household, campaign, user.city, now or utcnow())
     session.flush()
     return household
 
@@ -283,9 +302,14 @@ def readings_count(session: Session, user: User) -> int:
 
 def withdraw_energy_consent(session: Session, user: User, now: datetime | None = None) -> int:
     """Withdraw the energy consent and delete every reading and import of the person's
-    meters; returns how many readings went."""
+    meters, and the feedback computed from them; returns how many readings went."""
     now = now or utcnow()
     withdraw_consent(session, user, Purpose.ENERGY_FEEDBACK, now)
+    session.execute(
+        sa.delete(FeedbackReport)
+        .where(FeedbackReport.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
     meter_ids = sa.select(Meter.id).where(Meter.user_id == user.id)
     deleted = session.execute(
         sa.delete(Reading)
@@ -295,6 +319,21 @@ def withdraw_energy_consent(session: Session, user: User, now: datetime | None =
     session.execute(
         sa.delete(MeterImport)
         .where(MeterImport.meter_id.in_(meter_ids))
+        .execution_options(synchronize_session=False)
+    )
+    # Providers stop feeding the meters: connections end, their tokens erased.
+    session.execute(
+        sa.update(ProviderConnection)
+        .where(ProviderConnection.user_id == user.id)
+        .values(
+            status=ConnectionStatus.REVOKED.value,
+            access_token=None,
+            refresh_token=None,
+            token_expires_at=None,
+            state_sha256=None,
+            last_error="consent_withdrawn",
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     session.flush()

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid
+from app import audit
+from app.errors import Invalid, NotFound
 from app.models import City, User
 from app.policy import ensure
 from energy.csv_mapping import Mapping
@@ -47,6 +48,15 @@ def create_preset(session: Session, actor: User, city: City, name: str, mapping:
     except IntegrityError:
         # The same name saved by a parallel request.
         raise _taken() from None
+    audit.record(
+        session,
+        actor,
+        "csv_preset.create",
+        "csv_preset",
+        preset.id,
+        city_id=city.id,
+        details={"name": name},
+    )
     return preset
 
 
@@ -63,5 +73,23 @@ def delete_preset(session: Session, actor: User, preset: CsvPreset) -> None:
     """Remove a saved format; imports made with it keep the mapping they used."""
     # Checked on the city, as saving is: who cannot see its console does not see its presets.
     ensure(actor, "energy.presets", session.get(City, preset.city_id))
+    audit.record(
+        session,
+        actor,
+        "csv_preset.delete",
+        "csv_preset",
+        preset.id,
+        city_id=preset.city_id,
+        details={"name": preset.name},
+    )
     session.delete(preset)
     session.flush()
+
+
+def preset_of_city(session: Session, actor: User, city: City, preset_id: int) -> CsvPreset:
+    """One of the city's saved formats; NotFound for another city's or none."""
+    ensure(actor, "energy.presets", city)
+    preset = session.get(CsvPreset, preset_id) if 0 < preset_id < 2**31 else None
+    if preset is None or preset.city_id != city.id:
+        raise NotFound()
+    return preset

@@ -18,6 +18,10 @@ from i18n import _
 #: Household facts the comparison with similar households can use (the issue's bounds).
 PEOPLE = (1, 20)
 FLOOR_AREA_M2 = (5, 2000)
+DISTRICT_LENGTH = 100
+SLUG_LENGTH = 80
+#: The saving a resident may aim for, in per cent (energy/feedback/participation.py).
+GOAL_PERCENT = (1, 50)
 TIMEZONE_LENGTH = 64
 LABEL_LENGTH = 100
 TIME = "ISO 8601, UTC."
@@ -114,6 +118,21 @@ class HouseholdIn(Schema):
         load_default=None, allow_none=True, validate=_one_of(DwellingType)
     )
     heating_type = fields.String(load_default=None, allow_none=True, validate=_one_of(HeatingType))
+    district = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=DISTRICT_LENGTH),
+        metadata={"description": "One of my city's districts, as the city names it."},
+    )
+    campaign = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=SLUG_LENGTH),
+        metadata={
+            "description": "The slug of an open campaign of my city I take part in: my savings "
+            "count from the day I join. Null: none (leaving it stops counting)."
+        },
+    )
 
 
 class HouseholdOut(Schema):
@@ -121,9 +140,37 @@ class HouseholdOut(Schema):
     floor_area_m2 = fields.Float(required=True, allow_none=True)
     dwelling_type = fields.String(required=True, allow_none=True)
     heating_type = fields.String(required=True, allow_none=True)
+    district = fields.String(required=True, allow_none=True)
+    campaign = fields.String(
+        required=True, allow_none=True, metadata={"description": "The campaign's slug."}
+    )
+    joined_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The local day I joined the campaign."},
+    )
+    goal_percent = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The saving I aim for (PUT /me/energy-goal)."},
+    )
     updated_at = fields.AwareDateTime(
         required=True, allow_none=True, metadata={"description": "Null: never given."}
     )
+
+
+class GoalIn(Schema):
+    percent = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(*GOAL_PERCENT),
+        metadata={"description": "The saving I aim for, in per cent of my own baseline."},
+    )
+
+
+class GoalOut(Schema):
+    percent = fields.Float(required=True)
+    set_at = fields.AwareDateTime(required=True)
 
 
 # --- meters ---------------------------------------------------------------------------------

@@ -143,3 +143,7 @@ WORKSHOP_CHANGED = register(
 WORKSHOP_SUMMARY = register(
     Kind("workshop.summary", _l("Outcomes of workshops I attended"), Priority.NORMAL)
 )
+#: To a resident each week: their meters' feedback, with the comparison, savings and tips.
+ENERGY_FEEDBACK = register(
+    Kind("energy.feedback", _l("My weekly energy feedback"), Priority.NORMAL)
+)

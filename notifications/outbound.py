@@ -18,7 +18,8 @@ import ipaddress
 import socket
 import threading
 import time
-from urllib.parse import SplitResult, urlsplit
+from collections.abc import Collection
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import requests
 from flask import current_app
@@ -34,6 +35,10 @@ MAX_TIMEOUT = 10.0
 #: Bytes of an answer read before giving up on it; push services answer in a few hundred.
 MAX_BODY = 64 * 1024
 MAX_URL_LENGTH = 2048
+#: Redirects ``request_following`` follows before giving up.
+MAX_REDIRECTS = 3
+#: 307 and 308 repeat the request as it was; the others make it a GET without a body.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 #: Prefixes that carry an IPv4 address inside an IPv6 one (NAT64); ``ipv4_mapped`` and
 #: ``sixtofour`` are handled by ipaddress itself.
@@ -68,6 +73,8 @@ MESSAGES = {
     "credentials": _l("The address must not contain a user name or password."),
     "unresolvable": _l("This address's server cannot be found."),
     "private": _l("This address points to a private or local network, which is not allowed."),
+    "host": _l("This address's server is not one we may call."),
+    "redirects": _l("This address redirects too many times."),
 }
 
 
@@ -278,3 +285,64 @@ def session_for(app=None, *, timeout_name: str = "PUSH_TIMEOUT") -> OutboundSess
         allow_private=bool(config.get("OUTBOUND_ALLOW_PRIVATE", False)),
         timeout=min(float(config.get(timeout_name) or MAX_TIMEOUT), MAX_TIMEOUT),
     )
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".").lower() if host else None
+
+
+def _origin(url: str) -> tuple | None:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), _host_of(url), parts.port
+    except ValueError:
+        return None  # refused by the check of the next hop
+
+
+def request_following(
+    session: OutboundSession,
+    method: str,
+    url: str,
+    *,
+    hosts: Collection[str] | None = None,
+    max_redirects: int = MAX_REDIRECTS,
+    **kwargs,
+) -> requests.Response:
+    """``session.request``, following at most ``max_redirects`` redirects itself: every hop is
+    checked as the first one is (the session's address checks and, with ``hosts``, a host on
+    that list; ``Refused`` otherwise, before anything is sent to it).
+
+    A 301, 302 or 303 turns the request into a GET without its body, as browsers do; 307 and
+    308 repeat it. The Authorization header goes only to the scheme, host and port it was
+    meant for. More redirects than allowed: ``Refused("redirects")``.
+    """
+    allowed = {host.rstrip(".").lower() for host in hosts} if hosts is not None else None
+    for hop in range(max_redirects + 1):
+        if allowed is not None and _host_of(url) not in allowed:
+            raise Refused("host", MESSAGES["host"])
+        response = session.request(method, url, **kwargs)
+        location = response.headers.get("Location")
+        if response.status_code not in REDIRECT_STATUSES or not location:
+            return response
+        if hop == max_redirects:
+            break
+        target = urljoin(url, location)
+        # The query of a redirect's target is its own: the original parameters stay behind.
+        kwargs.pop("params", None)
+        if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
+            method = "GET"
+            for body in ("data", "json", "files"):
+                kwargs.pop(body, None)
+        if _origin(target) is None or _origin(target) != _origin(url):
+            kept = {
+                name: value
+                for name, value in (kwargs.get("headers") or {}).items()
+                if name.lower() != "authorization"
+            }
+            kwargs["headers"] = kept
+        url = target
+    raise Refused("redirects", MESSAGES["redirects"])

@@ -184,7 +184,7 @@ def notify(
     session: Session,
     recipients: sa.Select | Iterable[User] | Iterable[int],
     kind: str,
-    context: dict,
+    context: dict | Callable[[Recipient], dict],
     *,
     data: dict | None = None,
     dedupe_key: str | None = None,
@@ -195,7 +195,8 @@ def notify(
 
     ``recipients`` are users, user ids, or a select of user ids (for a whole city). Disabled
     accounts are left out, and so is anyone already told under ``dedupe_key``. Each
-    notification is rendered in its recipient's language and time zone, once per pair.
+    notification is rendered in its recipient's language and time zone, once per pair; or,
+    when ``context`` is a function, once per person with their own ``context(recipient)``.
     ``attachments(locale)`` gives the files its email carries, in that language
     (``{"filename", "content_type", "text"}``), made once per language.
     """
@@ -220,9 +221,12 @@ def notify(
         rows = []
         for person in chunk:
             key = (person.locale, person.timezone, person.city_locale)
-            if key not in rendered:
-                rendered[key] = render(kind, *key[:2], {**context, "city_locale": key[2]})
-            content = rendered[key]
+            if callable(context):
+                content = render(kind, *key[:2], {**context(person), "city_locale": key[2]})
+            else:
+                if key not in rendered:
+                    rendered[key] = render(kind, *key[:2], {**context, "city_locale": key[2]})
+                content = rendered[key]
             if attachments is not None and person.locale not in attached:
                 attached[person.locale] = attachments(person.locale)
             rows.append(

@@ -324,6 +324,35 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("POST", "energy.csv_preview"): Case("/api/v1/meters/csv-preview", signed_in(422), json={}),
     ("GET", "energy.csv_presets"): Case("/api/v1/csv-presets", signed_in(200)),
+    # --- energy feedback: my own meters' reports, computed only with my consent ------------
+    ("GET", "energy_feedback.meter_feedback"): Case(
+        "/api/v1/meters/{meter}/feedback", signed_in(404, resident=200)
+    ),
+    ("GET", "energy_feedback.my_feedback"): Case(
+        "/api/v1/me/energy-feedback", signed_in(409, resident=200)
+    ),
+    ("PUT", "energy_feedback.energy_goal"): Case(
+        "/api/v1/me/energy-goal", signed_in(409, resident=200), json={"percent": 10}
+    ),
+    # Giving up a goal is open to all, also with none set.
+    ("DELETE", "energy_feedback.energy_goal"): Case("/api/v1/me/energy-goal", signed_in(204)),
+    # --- meter data providers: the resident's own meter; none is connected in this world ----
+    ("GET", "energy_providers.provider_connection"): Case(
+        "/api/v1/meters/{meter}/provider-connection", signed_in(404)
+    ),
+    # Enedis is not set up in the test app: the resident is told so, others not found.
+    ("POST", "energy_providers.provider_connection"): Case(
+        "/api/v1/meters/{meter}/provider-connection",
+        signed_in(404, resident=422),
+        json={"provider": "enedis"},
+    ),
+    ("DELETE", "energy_providers.provider_connection"): Case(
+        "/api/v1/meters/{meter}/provider-connection", signed_in(404, resident=204)
+    ),
+    # The provider's callback: its single-use state decides, never the caller.
+    ("GET", "energy_providers.provider_callback"): Case(
+        "/api/v1/energy/providers/enedis/callback?state=guessed", everyone(400)
+    ),
 }
 
 #: Extra requests for routes whose answer depends on the object: drafts, other cities.

@@ -4,8 +4,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.db import utcnow
 from app.models import City, User
 from campaigns.models import Campaign, CampaignFollow, CampaignStatus
+from energy.feedback.jobs import give_feedback
+from energy.models import FeedbackReport, Household, Reading
 from ideas.models import Board, Idea
 from notifications.models import Notification
 from updates.models import Update
@@ -41,6 +44,21 @@ def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
         ("published", 4, 12),
         ("published", 3, 3),
     ]
+    # Each city has districts, tariffs and a street of twelve consenting households with
+    # eight weeks of readings, alike enough for the first weekly feedback to compare them.
+    assert [len(city.districts) for city in db_session.scalars(sa.select(City))] == [5, 5]
+    per_city = db_session.execute(
+        sa.select(Household.city_id, sa.func.count(Household.id)).group_by(Household.city_id)
+    ).all()
+    assert sorted(count for _city, count in per_city) == [12, 12]
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Reading)) >= 24 * 8 * 7 * 24
+    with app.app_context():  # as the scheduler runs its jobs
+        counts = give_feedback(db_session, now=utcnow())
+    assert counts == {"reports": 48, "told": 24}
+    shown = db_session.scalars(
+        sa.select(FeedbackReport.figures).where(FeedbackReport.period == "week")
+    ).all()
+    assert all(figures["comparison"]["value"] is not None for figures in shown)
     users = db_session.scalar(sa.select(sa.func.count(User.id)))
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output

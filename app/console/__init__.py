@@ -6,7 +6,11 @@ from app.console import (
     audit_views,
     campaign_views,
     city_views,
+    consent_views,
     delivery_views,
+    energy_district_views,
+    energy_preset_views,
+    energy_views,
     idea_board_views,
     idea_views,
     moderation_views,
@@ -50,6 +54,10 @@ VIEW_MODULES = (
     workshop_participant_views,
     workshop_checkin_views,
     workshop_outcome_views,
+    consent_views,
+    energy_views,
+    energy_preset_views,
+    energy_district_views,
 )
 
 

@@ -4,7 +4,7 @@ import logging
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from wtforms import FloatField
+from wtforms import FloatField, TextAreaField
 from wtforms.validators import Optional
 
 from app import cities
@@ -12,9 +12,10 @@ from app.console.blueprint import bp
 from app.console.forms import CityForm, NewCityForm
 from app.console.scoping import actor
 from app.console.session_views import field_errors
-from app.errors import Problem
+from app.errors import Invalid, Problem
 from app.extensions import db
 from app.policy import ensure
+from energy import district
 from i18n import _, _l
 
 log = logging.getLogger("livinglab.console")
@@ -41,7 +42,22 @@ class AreaFields:
 
 
 class CityAreaForm(CityForm, AreaFields):
-    pass
+    #: The city's districts, one per line, which residents choose from and staff's energy
+    #: totals are grouped by; ``energy.district.checked_districts`` judges them.
+    districts = TextAreaField(
+        _l("Districts"),
+        render_kw={"rows": 8},
+        description=_l(
+            "One district per line, as residents know it (e.g. Croix-Rousse). Residents pick "
+            "theirs for the energy totals per district. At most %(max)d districts of "
+            "%(length)d characters each.",
+            max=district.MAX_DISTRICTS,
+            length=district.MAX_DISTRICT_NAME,
+        ),
+    )
+
+    def district_names(self) -> list[str]:
+        return (self.districts.data or "").splitlines()
 
 
 class NewCityAreaForm(NewCityForm, AreaFields):
@@ -108,10 +124,13 @@ def edit_city(city_slug: str):
     ensure(actor(), "city.manage", city)
     if request.method == "GET":
         edges = dict(zip(("south", "west", "north", "east"), city.bounds or (), strict=False))
-        return _form_page(CityAreaForm(obj=city, **edges), city)
+        form = CityAreaForm(obj=city, **edges)
+        form.districts.data = "\n".join(city.districts or [])
+        return _form_page(form, city)
     form = CityAreaForm()
     if not form.validate():
         return _form_page(form, city, status=422)
+    errors: dict[str, list[str]] = {}
     try:
         cities.update_city(
             db.session,
@@ -122,8 +141,17 @@ def edit_city(city_slug: str):
             enabled_locales=form.enabled_locales.data or [],
             bounds=form.area(),
         )
+    except Invalid as error:
+        errors |= error.errors or {}
     except Problem as error:
         return _refused_form(form, error, city)
+    try:
+        # Checked even when the rest was refused, so every error shows at once.
+        district.set_districts(db.session, actor(), city, form.district_names())
+    except Invalid as error:
+        errors |= error.errors or {}
+    if errors:
+        return _refused_form(form, Invalid(errors=errors), city)
     db.session.commit()
     log.info("city changed", extra={"city": city.slug, "user_id": actor().id})
     flash(_("The settings of %(name)s are saved.", name=city.name), "success")

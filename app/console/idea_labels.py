@@ -93,6 +93,13 @@ AUDIT_ACTION_NAMES = {
     "author.mute": _l("paused an author's posting"),
     "author.unmute": _l("let an author post again"),
     "board.import_polis": _l("imported a Pol.is conversation"),
+    "consent.publish": _l("published a new version of a consent text"),
+    "city.districts": _l("changed the city's districts"),
+    "tariff.set": _l("set an energy tariff"),
+    "tariff.remove": _l("removed an energy tariff"),
+    "temperatures.import": _l("imported daily temperatures"),
+    "csv_preset.create": _l("saved a CSV format of a meter portal"),
+    "csv_preset.delete": _l("deleted a CSV format of a meter portal"),
 }
 
 

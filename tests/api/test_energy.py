@@ -37,6 +37,10 @@ def test_household_facts(client, db_session, energy_headers):
         "floor_area_m2": None,
         "dwelling_type": None,
         "heating_type": None,
+        "district": None,
+        "campaign": None,
+        "joined_on": None,
+        "goal_percent": None,
         "updated_at": None,
     }
     facts = {"people": 3, "floor_area_m2": 72.5, "dwelling_type": "apartment"}

@@ -12,6 +12,7 @@ from app.models import City, RoleGrant, User
 from campaigns.models import Campaign
 from notifications.models import Delivery
 from surveys.models import Survey, SurveyVersion
+from tests.console.energy_helpers import energy_state
 from tests.console.helpers import LOGIN, csrf_token, html
 from tests.console.idea_helpers import idea_state, permission_world
 from tests.console.test_deliveries import dead_letter
@@ -58,6 +59,10 @@ RESULTS = "/console/lyon/surveys/{survey}/results"
 #: Idea boards and ideas: moderators run them, staff read them to answer ideas.
 READ_IDEAS = _expect(TO_LOGIN, OK, OK, OK, 403, 404, OK, 404)
 AUDIT = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
+#: Energy settings, CSV formats and district totals: the city's staff and administrators.
+ENERGY = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
+#: Consent texts: the city's administrators.
+CONSENT_TEXTS = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
 BOARD = "/console/lyon/boards/{board}"
 IDEA = "/console/lyon/ideas/{idea}"
 BOARD_FORM = {
@@ -381,6 +386,57 @@ ROUTES = {
         {},
         EDIT_CITY_CONTENT,
     ),
+    # Consent texts and energy: see tests/console/test_consent_views.py, test_energy_views.py.
+    ("console.list_consent_texts", "GET"): ("/console/lyon/consents", None, CONSENT_TEXTS),
+    ("console.new_consent_text", "GET"): (
+        "/console/lyon/consents/research/new",
+        None,
+        CONSENT_TEXTS,
+    ),
+    ("console.new_consent_text", "POST"): (
+        "/console/lyon/consents/research/new",
+        {"action": "publish", "text-fr": "Recherche anonyme."},
+        CONSENT_TEXTS,
+    ),
+    ("console.energy_settings", "GET"): ("/console/lyon/energy", None, ENERGY),
+    ("console.save_energy_tariffs", "POST"): (
+        "/console/lyon/energy/tariffs",
+        {"price-electricity": "0.25", "currency-electricity": "EUR"},
+        ENERGY,
+    ),
+    # Without a file: refused as such (422) to those who may upload.
+    ("console.import_energy_temperatures", "POST"): (
+        "/console/lyon/energy/temperatures",
+        {},
+        _expect(TO_LOGIN, 403, 422, 422, 403, 404, 422, 404),
+    ),
+    ("console.energy_presets", "GET"): ("/console/lyon/energy/presets", None, ENERGY),
+    ("console.new_energy_preset", "GET"): ("/console/lyon/energy/presets/new", None, ENERGY),
+    ("console.new_energy_preset", "POST"): (
+        "/console/lyon/energy/presets/new",
+        {
+            "action": "save",
+            "name": "Portail",
+            "timestamp": "Horodate",
+            "value": "Valeur",
+            "stamp_marks": "start",
+            "value_kind": "power",
+            "value_unit": "W",
+        },
+        ENERGY,
+    ),
+    # No such format: those who may delete are told so.
+    ("console.delete_energy_preset", "POST"): (
+        "/console/lyon/energy/presets/999999/delete",
+        {},
+        _expect(TO_LOGIN, 403, 404, 404, 403, 404, 404, 404),
+    ),
+    ("console.energy_districts", "GET"): ("/console/lyon/energy/districts", None, ENERGY),
+    ("console.download_energy_districts", "GET"): (
+        "/console/lyon/energy/districts.csv",
+        None,
+        ENERGY,
+    ),
 }
 
 
@@ -419,6 +475,7 @@ def _state(db_session) -> tuple:
         ),
         idea_state(db_session),
         workshop_state(db_session),
+        energy_state(db_session),
     )
 
 
