@@ -204,14 +204,16 @@ def _intervals(
     unit, factor = UNITS[uom]
     power = integer_in(kind, "powerOfTenMultiplier") or 0
     default_length = integer_in(kind, "intervalLength")
-    rows_read = 0
+    rows_read = sum(len(block.readings) for block in blocks)
     rejected: list[Rejected] = []
     raw: list[tuple[int, int, int, float]] = []
     scale = (10**power if power >= 0 else 1 / 10**-power) * factor
+    # Divided, not multiplied by 0.001: 1234 / 1000 is exactly 1.234.
+    divisor = 10**-power if power < 0 and factor == 1 else None
+    longest = 32 * 86_400
     for block in blocks:
         _day_note(block.element, tz_offset, notes)
         for number, (start, duration, text) in enumerate(block.readings, numbering[id(block)] + 1):
-            rows_read += 1
             duration = duration or default_length
             try:
                 value = float(text)
@@ -219,13 +221,12 @@ def _intervals(
                 value = None
             if start is None or value is None or not math.isfinite(value):
                 rejected.append(Rejected(number, _("No time or no number in this reading.")))
-            elif not duration or duration <= 0 or duration > 32 * 86_400:
+            elif not duration or duration <= 0 or duration > longest:
                 rejected.append(Rejected(number, _("The reading's duration is not valid.")))
             elif value < 0:
                 rejected.append(Rejected(number, _("Negative consumption.")))
-            elif power < 0 and factor == 1:
-                # Divided, not multiplied by 0.001: 1234 / 1000 is exactly 1.234.
-                raw.append((start, duration, number, value / 10**-power))
+            elif divisor:
+                raw.append((start, duration, number, value / divisor))
             else:
                 raw.append((start, duration, number, value * scale))
     raw.sort()
@@ -233,13 +234,14 @@ def _intervals(
     numbers: list[int] = []
     duplicates = 0
     lengths: dict[int, timedelta] = {}  # a file has one or two interval lengths
+    last_end = None
     for start, duration, number, value in raw:
         begin = EPOCH + timedelta(seconds=start)
         length = lengths.get(duration)
         if length is None:
             length = lengths[duration] = timedelta(seconds=duration)
         interval = Interval(begin, begin + length, value)
-        if intervals and begin < intervals[-1].end:
+        if last_end is not None and begin < last_end:
             previous = intervals[-1]
             if begin == previous.start and interval == previous:
                 duplicates += 1
@@ -263,6 +265,7 @@ def _intervals(
             continue
         intervals.append(interval)
         numbers.append(number)
+        last_end = interval.end
     rejected.sort(key=lambda r: r.line)
     return ParseResult(
         intervals=intervals,
