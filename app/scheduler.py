@@ -148,13 +148,15 @@ def run(app: Flask, stop: threading.Event, lease_seconds: int = 30) -> None:
                 finally:
                     db.session.remove()
             if got and not leading:
+                # Said before the jobs are installed: their first runs start at once, and
+                # on SQLite installing a dozen of them may wait for those runs' writes.
+                leading = True
+                log.info("leading", extra={"holder": holder})
                 if scheduler.running:
                     scheduler.resume()
                 else:
                     scheduler.start()
                 _install_jobs(scheduler)
-                leading = True
-                log.info("leading", extra={"holder": holder})
             elif not got and leading:
                 scheduler.pause()
                 leading = False

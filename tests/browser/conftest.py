@@ -117,8 +117,27 @@ def _seed() -> None:
     db.session.commit()
 
 
+def _answered_whole(app: Flask):
+    """The app with every answer read out and closed before the server writes it: werkzeug's
+    development server skips ``close()`` when the browser drops a connection while the
+    server drains it, which would leave a static file open until the garbage collector
+    finds it (a ResourceWarning in whichever test runs then)."""
+
+    def wsgi(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 def _serve(app: Flask, ssl_context=None):
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+    server = make_server(
+        "127.0.0.1", 0, _answered_whole(app), threaded=True, ssl_context=ssl_context
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-console", daemon=True)
     thread.start()
     return server, thread
