@@ -45,6 +45,8 @@ def from_environment() -> dict:
         # Households are compared with similar ones, and staff see a district's totals, only
         # when the group has at least this many households.
         "ENERGY_MIN_GROUP": max(_int("ENERGY_MIN_GROUP", 10), 10),
+        # A person's copy of their data can be downloaded this long after it is made (1-24 h).
+        "PERSONAL_EXPORT_HOURS": min(max(_int("PERSONAL_EXPORT_HOURS", 24), 1), 24),
         # Heating degree days count the degrees a day's mean temperature is below this (°C).
         "ENERGY_HDD_BASE_C": _float("ENERGY_HDD_BASE_C", 15.5),
         # Enedis Data Connect: the app's OAuth2 client, and where its servers are (the sandbox

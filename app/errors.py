@@ -22,6 +22,7 @@ TITLES = {
     405: ("method-not-allowed", _l("This method is not allowed here.")),
     406: ("not-acceptable", _l("No acceptable representation.")),
     409: ("conflict", _l("This conflicts with the current state.")),
+    410: ("gone", _l("This is no longer available.")),
     412: ("precondition-failed", _l("The resource has changed.")),
     413: ("too-large", _l("The request is too large.")),
     415: ("unsupported-media-type", _l("Unsupported media type.")),
@@ -71,6 +72,10 @@ class Conflict(Problem):
 
 class Unauthorized(Problem):
     status = 401
+
+
+class Gone(Problem):
+    status = 410
 
 
 def problem_response(

@@ -28,6 +28,7 @@ from energy.jobs import roll_up_readings
 from energy.providers.jobs import refresh_connections
 from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
+from privacy.jobs import privacy_exports
 from surveys.jobs import survey_schedule
 from updates.jobs import publish_due
 from workshops.jobs import workshop_schedule
@@ -53,6 +54,8 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "energy.feedback": (give_feedback, {"trigger": "interval", "hours": 1}),
     # Meters fed by a provider: each refreshed once a day, a new one within the hour.
     "energy.providers": (refresh_connections, {"trigger": "interval", "hours": 1}),
+    # Residents' copies of their data: built within a minute, erased when expired.
+    "privacy.exports": (privacy_exports, {"trigger": "interval", "minutes": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.

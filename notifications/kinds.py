@@ -147,3 +147,14 @@ WORKSHOP_SUMMARY = register(
 ENERGY_FEEDBACK = register(
     Kind("energy.feedback", _l("My weekly energy feedback"), Priority.NORMAL)
 )
+#: To a resident who asked for a copy of their data: it is ready in the app, until when.
+#: Asked for by the person, so not switched off (as the account.* kinds); no link in it.
+PRIVACY_EXPORT_READY = register(
+    Kind(
+        "privacy.export_ready",
+        _l("Copies of my data ready to download"),
+        Priority.HIGH,
+        push=False,
+        mandatory=True,
+    )
+)

@@ -187,6 +187,12 @@ TABLE: dict[tuple[str, str], Case] = {
     ("DELETE", "push.remove_push_device"): Case(
         "/api/v1/push-devices/{resident_device_id}", signed_in(404, resident=204)
     ),
+    # --- download my data: only ever my own copies ------------------------------------------
+    ("GET", "personal_data.data_exports"): Case("/api/v1/me/data-exports", signed_in(200)),
+    ("POST", "personal_data.data_exports"): Case("/api/v1/me/data-exports", signed_in(202)),
+    ("GET", "personal_data.download_data_export"): Case(
+        "/api/v1/me/data-exports/999999/download?token=x", signed_in(404)
+    ),
     # --- idea boards: the caller's home city; only authors change their ideas and comments --
     ("GET", "ideas.list_boards"): Case("/api/v1/boards", signed_in(200)),
     ("GET", "ideas.get_board"): Case("/api/v1/boards/{board}", signed_in(200, **ELSEWHERE)),
