@@ -5,6 +5,7 @@ storing its intervals, and a summary of everything that happened, problems inclu
 import contextlib
 import gc
 import hashlib
+import math
 import re
 import threading
 from datetime import datetime
@@ -21,7 +22,7 @@ from energy.csv_reader import Mapping, read_csv
 from energy.greenbutton import UsagePointData, parse_green_button
 from energy.intervals import ParseResult
 from energy.meters import COMMODITY_NAMES, UNITS, create_meter
-from energy.models import Commodity, ImportKind, Meter, MeterImport, Unit
+from energy.models import Commodity, ImportKind, Meter, MeterImport, Reading, Unit
 from energy.store import StoreCounts, store_intervals
 from i18n import _
 
@@ -303,10 +304,44 @@ def _record(
     )
     session.add(row)
     session.flush()
-    counts = store_intervals(session, meter, result.intervals, row)
+    counts = _still_stored(session, meter, same_as, extra, result) or store_intervals(
+        session, meter, result.intervals, row
+    )
     row.summary = summarise(result, counts, same_as) | extra
     session.flush()
     return row
+
+
+def _still_stored(
+    session: Session, meter: Meter, same_as: int | None, extra: dict, result: ParseResult
+) -> StoreCounts | None:
+    """Unchanged counts when the very same content, read the same way, was imported before and
+    every reading it stored is still its own, as this reading of it has them (count, span and
+    total): then nothing can change, and the stored readings need not be read back. None
+    otherwise, for store_intervals to compare them."""
+    intervals = result.intervals
+    if same_as is None or not intervals:
+        return None
+    earlier = session.scalar(sa.select(MeterImport.summary).where(MeterImport.id == same_as))
+    if any((earlier or {}).get(key) != extra.get(key) for key in ("mapping", "usage_point")):
+        return None
+    # The meter's lock, as store_intervals takes it: no import changes it meanwhile.
+    session.execute(sa.select(Meter.id).where(Meter.id == meter.id).with_for_update())
+    count, first, last, total = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.min(Reading.start_at),
+            sa.func.max(Reading.end_at),
+            sa.func.sum(Reading.value),
+        ).where(Reading.meter_id == meter.id, Reading.import_id == same_as)
+    ).one()
+    same = (
+        count == len(intervals)
+        and first == intervals[0].start
+        and last == intervals[-1].end
+        and math.isclose(total, math.fsum(i.value for i in intervals), rel_tol=1e-9)
+    )
+    return StoreCounts(unchanged=count) if same else None
 
 
 def summarise(result: ParseResult, counts: StoreCounts, same_file_as: int | None) -> dict:

@@ -5,7 +5,7 @@ name), several usage points, and nothing stored without consent."""
 import gc
 import itertools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -297,3 +297,45 @@ def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
     with pytest.raises(Invalid):
         import_file(db_session, meter.user, meter, b"\x89PNG\r\n", "a.png")
     assert gc.isenabled()
+
+
+def test_the_same_file_again_after_a_correction_puts_its_values_back(
+    db_session, meter, greenbutton, readings_of
+):
+    """A file imported again is compared with what is stored when another import replaced
+    some of its readings meanwhile: it puts them back and says so."""
+    day = greenbutton("test_usage_data_01.xml")
+    first = import_file(db_session, meter.user, meter, day, "day.xml")
+    seen = iter(range(10_000))
+    corrected = re.sub(
+        r"<value>(\d+)</value>",
+        lambda m: f"<value>{int(m[1]) + 1 if next(seen) < 10 else m[1]}</value>",
+        day.decode(),
+    )
+    import_file(db_session, meter.user, meter, corrected.encode(), "corrected.xml")
+    again = import_file(db_session, meter.user, meter, day, "day.xml")
+    summary = again.summary
+    assert summary["same_file_as"] == first.id
+    assert (summary["replaced"], summary["unchanged"], summary["new"]) == (10, 86, 0)
+    assert sum(1 for *_, import_id in readings_of(meter) if import_id == again.id) == 10
+
+
+def test_the_same_csv_read_with_another_mapping_is_read_again(db_session, meter, readings_of):
+    """Same bytes, another way of reading them (here: stamps at the end instead of the
+    start): every reading moves, nothing is taken as unchanged."""
+    rows = "\n".join(f"2024-03-01 {h:02d}:00;{100 + h}" for h in range(6))
+    data = f"time;kWh\n{rows}\n".encode()
+    mapping = {"timestamp": "time", "value": "kWh", "value_kind": "energy", "value_unit": "Wh"}
+    import_file(
+        db_session, meter.user, meter, data, "a.csv", mapping={**mapping, "stamp_marks": "start"}
+    )
+    again = import_file(
+        db_session, meter.user, meter, data, "a.csv", mapping={**mapping, "stamp_marks": "end"}
+    )
+    assert again.summary["unchanged"] == 0
+    # Paris is UTC+1 in March: a stamp of 00:00 ending its hour is 22:00-23:00 UTC the day
+    # before. The first reading's last hour (04:00 UTC), which the second overlaps nowhere, stays.
+    first_end = datetime(2024, 2, 29, 23, tzinfo=UTC)
+    assert [(start, value) for start, _end, value, _import in readings_of(meter)] == [
+        (first_end - timedelta(hours=1) + timedelta(hours=h), 100.0 + h) for h in range(6)
+    ] + [(datetime(2024, 3, 1, 4, tzinfo=UTC), 105.0)]
