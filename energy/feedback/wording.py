@@ -1,12 +1,7 @@
 """Feedback numbers as a reader of the current language writes them: "1 234,5 kWh", "12 %",
 "74,46 €". Call inside a request or ``force_locale``."""
 
-from functools import lru_cache
-
-from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
-
-from i18n import current_locale
+from flask_babel import format_currency, format_decimal, format_percent
 
 #: How a base unit or rate is written; energy reads better in kWh than in Wh.
 SYMBOLS = {"m3": "m³", "m3/h": "m³/h", "L": "L", "L/h": "L/h", "W": "W", "kWh": "kWh"}
@@ -14,20 +9,10 @@ SYMBOLS = {"m3": "m³", "m3/h": "m³/h", "L": "L", "L/h": "L/h", "W": "W", "kWh"
 DECIMALS = {"kWh": 1, "W": 0, "m3": 2, "m3/h": 3, "L": 0, "L/h": 1}
 
 
-@lru_cache(maxsize=32)
-def _parsed(code: str) -> Locale:
-    return Locale.parse(code)
-
-
-def _locale() -> Locale:
-    """The current language, parsed once: a weekly run writes numbers for thousands."""
-    return _parsed(current_locale())
-
-
 def number(value: float, decimals: int = 1) -> str:
     """``value`` rounded to at most ``decimals`` places, with the language's separators."""
     pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
-    return format_decimal(round(value, decimals), format=pattern, locale=_locale())
+    return format_decimal(round(value, decimals), format=pattern)
 
 
 def quantity(value: float, unit: str) -> str:
@@ -44,11 +29,11 @@ def quantity(value: float, unit: str) -> str:
 
 def percent(value: float, signed: bool = False) -> str:
     """A value given in per cent (12.5 for 12.5 %), to whole per cents."""
-    text = format_percent(abs(value) / 100.0 if signed else value / 100.0, locale=_locale())
+    text = format_percent(abs(value) / 100.0 if signed else value / 100.0)
     if signed:
         return ("+" if value >= 0 else "\N{MINUS SIGN}") + text
     return text
 
 
 def money(value: float, currency: str) -> str:
-    return format_currency(value, currency, locale=_locale())
+    return format_currency(value, currency)
