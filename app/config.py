@@ -95,6 +95,23 @@ def from_environment() -> dict:
         "PUSH_TIMEOUT": min(_float("PUSH_TIMEOUT", 10.0), 10.0),
         # Survey results: a figure describing fewer respondents than this is shown as "< n".
         "RESULTS_MIN_GROUP": max(_int("RESULTS_MIN_GROUP", 5), 1),
+        # Research exports: where their files are written (a shared volume when the scheduler
+        # and the web processes run on different machines), how many days a file is kept, and
+        # how many minutes a download link works.
+        "RESEARCH_EXPORT_DIR": os.environ.get(
+            "RESEARCH_EXPORT_DIR", str(INSTANCE_DIR / "research_exports")
+        ),
+        "RESEARCH_EXPORT_DAYS": min(max(_int("RESEARCH_EXPORT_DAYS", 7), 1), 30),
+        "RESEARCH_LINK_MINUTES": min(max(_int("RESEARCH_LINK_MINUTES", 15), 1), 60),
+        # Every record of a research export shares its quasi-identifiers with at least K-1
+        # others (a request may ask for more, never less); each such group shows at least L
+        # distinct values of every sensitive variable; aggregate cells under MIN_CELL are
+        # suppressed. Records suppressed to reach K may be at most this share before the
+        # quasi-identifiers are generalised further.
+        "RESEARCH_MIN_K": max(_int("RESEARCH_MIN_K", 10), 2),
+        "RESEARCH_MIN_L": max(_int("RESEARCH_MIN_L", 2), 1),
+        "RESEARCH_MIN_CELL": max(_int("RESEARCH_MIN_CELL", 10), 2),
+        "RESEARCH_MAX_SUPPRESSED": min(max(_float("RESEARCH_MAX_SUPPRESSED", 0.05), 0.0), 0.5),
     }
 
 

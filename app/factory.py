@@ -19,6 +19,7 @@ from ideas import models as _idea_tables  # noqa: F401
 from notifications import init_app as init_notifications
 from notifications import models as _notification_tables  # noqa: F401  (known to migrations)
 from privacy import models as _privacy_tables  # noqa: F401
+from research import models as _research_tables  # noqa: F401
 from surveys import models as _survey_tables  # noqa: F401
 from updates import models as _update_tables  # noqa: F401
 from workshops import models as _workshop_tables  # noqa: F401

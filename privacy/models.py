@@ -51,3 +51,25 @@ class DataExport(Base):
 
     def __repr__(self) -> str:
         return f"<DataExport {self.id} user={self.user_id} {self.status}>"
+
+
+class PurgeRun(Base):
+    """One run of the retention policies: what each policy removed, for the admins' report."""
+
+    __tablename__ = "purge_runs"
+    __table_args__ = (sa.Index("ix_purge_runs_started", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: ``scheduler`` or ``command``.
+    trigger: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    #: Policy name → rows removed (or rolled up); policies that removed nothing are listed as 0.
+    counts: Mapped[dict] = mapped_column(nullable=False, default=dict)
+    #: Policy name → the cut-off it applied (ISO 8601), so the report says "older than".
+    cutoffs: Mapped[dict] = mapped_column(nullable=False, default=dict)
+    #: Policies that failed this run (name → short code); the others still ran.
+    failures: Mapped[dict] = mapped_column(nullable=False, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<PurgeRun {self.id} {self.started_at:%Y-%m-%d %H:%M}>"

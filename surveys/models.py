@@ -155,6 +155,10 @@ class SurveyResponse(Base):
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: Set when the respondent deleted their account having consented to research use: the
+    #: response is kept with no link to anyone (no user, a fresh client UUID, times cut to the
+    #: day) and stays in research exports.
+    kept_for_research_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     survey: Mapped[Survey] = relationship()
     version: Mapped[SurveyVersion] = relationship()
