@@ -18,11 +18,14 @@ from app.passwords import hash_password, password_problems
 from energy.cli import group as energy_group
 from i18n.cli import group as i18n_group
 from ideas.cli import group as ideas_group
+from privacy.cli import group as privacy_group
+from privacy.deletion_cli import delete_account_command
 from surveys.cli import group as surveys_group
 
 demo_group = AppGroup("demo", help="Demo data for trying Living Lab out.")
 accounts_group = AppGroup("accounts", help="Accounts.")
 cities_group = AppGroup("cities", help="Cities taking part.")
+accounts_group.add_command(delete_account_command)
 
 
 @demo_group.command("load")
@@ -109,5 +112,6 @@ def register(app: Flask) -> None:
         surveys_group,
         ideas_group,
         energy_group,
+        privacy_group,
     ):
         app.cli.add_command(command)

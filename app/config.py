@@ -22,6 +22,34 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+#: Retention periods in days, per kind of data: name → (default, minimum). Each is set by
+#: ``RETENTION_<NAME>_DAYS``; a setting below the minimum is raised to it, because shorter
+#: would break the product (a phone's retry must find its idempotency record, a reader their
+#: recent inbox, the admins a year of audit log). privacy/retention.py says what each removes.
+RETENTION_PERIODS: dict[str, tuple[int, int]] = {
+    "access_tokens": (30, 1),
+    "email_codes": (0, 0),
+    "idempotency_records": (1, 1),
+    "deliveries": (30, 1),
+    "unlisted_notifications": (1, 1),
+    "inbox": (365, 30),
+    "survey_drafts": (90, 30),
+    "withdrawn_responses": (30, 7),
+    "personal_exports": (30, 1),
+    "audit_log": (1095, 365),
+    "purge_runs": (365, 30),
+    "unverified_accounts": (30, 7),
+    "energy_feedback": (730, 365),
+}
+
+
+def _retention_days() -> dict[str, int]:
+    return {
+        name: max(_int(f"RETENTION_{name.upper()}_DAYS", default), minimum)
+        for name, (default, minimum) in RETENTION_PERIODS.items()
+    }
+
+
 def from_environment() -> dict:
     """Every setting Living Lab reads, documented in the README under Configuration."""
     return {
@@ -112,6 +140,8 @@ def from_environment() -> dict:
         "RESEARCH_MIN_L": max(_int("RESEARCH_MIN_L", 2), 1),
         "RESEARCH_MIN_CELL": max(_int("RESEARCH_MIN_CELL", 10), 2),
         "RESEARCH_MAX_SUPPRESSED": min(max(_float("RESEARCH_MAX_SUPPRESSED", 0.05), 0.0), 0.5),
+        # Days each kind of data is kept before the scheduler's retention run removes it.
+        "RETENTION_DAYS": _retention_days(),
     }
 
 

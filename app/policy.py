@@ -138,6 +138,12 @@ def _register_workshop(user: User | None, workshop: Workshop) -> bool:
     )
 
 
+def _research(user: User | None, city: City) -> bool:
+    """Researchers of the city by grant: a platform admin's blanket roles do not reach personal
+    data asked for research (research/service.py holds the same line)."""
+    return user is not None and Role.RESEARCHER in user.roles_in(city.id)
+
+
 def _use_energy(user: User | None, city: City) -> bool:
     """Anyone signed in, on their own home city: a person's meters are theirs alone."""
     return user is not None and user.city_id == city.id
@@ -162,6 +168,8 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     # The city's official answer to an idea.
     "idea.answer": _any_role(frozenset({Role.MODERATOR, Role.STAFF, Role.ADMIN})),
     "audit.read": _any_role(frozenset({Role.ADMIN})),
+    # The retention periods and the reports of retention runs (deployment-wide counts).
+    "retention.read": _any_role(frozenset({Role.ADMIN})),
     "workshop.read": _read_workshop,
     # Set up, run and record workshops; see participants' answers and attendance.
     "workshop.manage": _any_role(EDITORS),
@@ -179,6 +187,14 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "energy.settings": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
     # Totals of participating households per district, in aggregate only.
     "energy.district": _any_role(frozenset({Role.STAFF, Role.ADMIN})),
+    # Ask for anonymised research exports, and download one's own.
+    "research.export": _research,
+    # Read research requests and their reports (a researcher their own; see research.oversee).
+    "research.read": _any_role(frozenset({Role.RESEARCHER, Role.ADMIN})),
+    # Everyone's research requests, with who asked: the city's administrators, who download none.
+    "research.oversee": _any_role(frozenset({Role.ADMIN})),
+    # A city's research projects, whose exports share pseudonyms.
+    "research.projects": _any_role(frozenset({Role.RESEARCHER, Role.ADMIN})),
 }
 
 #: What an actor needs to even know a target exists; without it, a refusal reads as "not found".

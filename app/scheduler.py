@@ -29,6 +29,8 @@ from energy.providers.jobs import refresh_connections
 from ideas.jobs import switch_board_phases
 from notifications.digest import send_digests
 from privacy.jobs import privacy_exports
+from privacy.retention import run_retention
+from research.jobs import research_exports
 from surveys.jobs import survey_schedule
 from updates.jobs import publish_due
 from workshops.jobs import workshop_schedule
@@ -44,7 +46,9 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "updates.publish": (publish_due, {"trigger": "interval", "seconds": 30}),
     # How late after 08:00 local time a digest may leave.
     "notifications.digest": (send_digests, {"trigger": "interval", "minutes": 1}),
-    "purge.expired": (jobs.purge_expired, {"trigger": "interval", "hours": 1}),
+    # Retention (privacy/retention.py): hourly, as the purge it replaced, so one-time codes go
+    # within the hour of expiring; a run that finds nothing costs a few indexed queries.
+    "privacy.retention": (run_retention, {"trigger": "interval", "hours": 1}),
     "surveys.schedule": (survey_schedule, {"trigger": "interval", "minutes": 1}),
     "ideas.phases": (switch_board_phases, {"trigger": "interval", "minutes": 1}),
     "workshops.schedule": (workshop_schedule, {"trigger": "interval", "minutes": 1}),
@@ -56,6 +60,8 @@ JOBS: dict[str, tuple[Callable[[Session], object], dict]] = {
     "energy.providers": (refresh_connections, {"trigger": "interval", "hours": 1}),
     # Residents' copies of their data: built within a minute, erased when expired.
     "privacy.exports": (privacy_exports, {"trigger": "interval", "minutes": 1}),
+    # Researchers' exports: the oldest request built each minute, expired files erased.
+    "research.exports": (research_exports, {"trigger": "interval", "minutes": 1}),
 }
 
 #: The app of this scheduler process, for jobs the job store calls by reference.
@@ -112,6 +118,10 @@ def release_lease(session: Session, holder: str) -> None:
 
 
 def _install_jobs(scheduler: BackgroundScheduler) -> None:
+    # A job renamed or retired stays in the database job store: removed, or it would fail.
+    for stored in scheduler.get_jobs():
+        if stored.id not in JOBS:
+            scheduler.remove_job(stored.id)
     for name, (_function, trigger) in JOBS.items():
         scheduler.add_job(
             "app.scheduler:run_job",

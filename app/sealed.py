@@ -23,12 +23,23 @@ class Broken(Exception):
     """A sealed text that this deployment's keys cannot open: changed, cut, or sealed elsewhere."""
 
 
-@lru_cache(maxsize=8)
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(
+@lru_cache(maxsize=16)
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
         secret.encode()
     )
-    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def derived_key(purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose (HKDF's ``info``, e.g. ``b"livinglab/<use>/v1"``), derived
+    from SECRET_KEY: what it signs or seals says nothing about the secret key or any other
+    purpose's key."""
+    return _derive(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=8)
+def _fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, PURPOSE)))
 
 
 def _secrets() -> list[str]:

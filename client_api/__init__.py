@@ -4,6 +4,7 @@ from flask import Flask
 
 from app.extensions import csrf
 from client_api import (
+    account_deletion,
     accounts,
     campaigns,
     consents,
@@ -27,6 +28,7 @@ api = Api()
 PREFIX = "/api/v1"
 BLUEPRINTS = (
     accounts.blp,
+    account_deletion.blp,
     campaigns.blp,
     consents.blp,
     energy.blp,

@@ -158,3 +158,14 @@ PRIVACY_EXPORT_READY = register(
         mandatory=True,
     )
 )
+#: To a researcher: the export they requested is ready in the console, or was blocked by the
+#: anonymity check. Asked for by them, so not switched off; no link in it (they sign in).
+RESEARCH_EXPORT_READY = register(
+    Kind(
+        "research.export_ready",
+        _l("My research exports ready or blocked"),
+        Priority.HIGH,
+        push=False,
+        mandatory=True,
+    )
+)

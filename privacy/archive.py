@@ -82,6 +82,13 @@ def _readme(data: dict, files: list[str], made_at: datetime, keep_until: datetim
                 "and object to its use. Secrets such as your password or sign-in tokens are "
                 "never included."
             ),
+            _(
+                "You may also delete your account in the app, at any time. Everything held "
+                "about you is then erased, except your ideas and comments, which stay for the "
+                "others as by a “deleted participant”, and, if you agreed to research use, "
+                "your survey answers and daily energy totals, kept with nothing linking them "
+                "to you."
+            ),
             "",
         ]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, undefer
 from app.db import utcnow
 from app.errors import Gone, NotFound
 from app.models import User
+from app.sealed import derived_key
 from i18n import _
 from notifications.service import notify_one
 from privacy.archive import build_zip
@@ -27,6 +28,8 @@ from privacy.models import DataExport, ExportStatus
 log = logging.getLogger("livinglab.privacy")
 
 READY_KIND = "privacy.export_ready"
+#: HKDF's ``info``: the key of download links is worth nothing for any other purpose.
+LINK_PURPOSE = b"livinglab/data-export-link/v1"
 #: Copies still being made or waiting to be fetched: asking again returns this one.
 OPEN = (ExportStatus.PENDING, ExportStatus.READY)
 
@@ -36,10 +39,10 @@ def token_digest(token: str) -> str:
 
 
 def _token_for(export: DataExport) -> str:
-    """The download token: a keyed digest (the app's secret key) of the copy and when it was
-    made, so it is unguessable, never stored in clear text (only its SHA-256 is), and can
-    still be shown again in the owner's list while the copy is ready."""
-    key = current_app.config["SECRET_KEY"].encode()
+    """The download token: a keyed digest of the copy and when it was made (under a key derived
+    for this use alone), so it is unguessable, never stored in clear text (only its SHA-256
+    is), and can still be shown again in the owner's list while the copy is ready."""
+    key = derived_key(LINK_PURPOSE)
     message = f"privacy-export:{export.id}:{round(export.ready_at.timestamp() * 1e6)}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 

@@ -49,7 +49,7 @@ class Variable:
     #: Answer codes → their labels in the export's language (SPSS/Stata value labels); for
     #: INTEGER variables only.
     codes: dict[int, str] | None = None
-    #: For QUASI variables: the name of a hierarchy in research/anonymise.py (``"date"``,
+    #: For QUASI variables: the name of a hierarchy in research/hierarchies.py (``"date"``,
     #: ``"count"``, ``"category"``, ``"band"``). A generalised QUASI variable is written as
     #: a string ("2026-03", "20-29", "3+", "*").
     hierarchy: str | None = None

@@ -120,6 +120,10 @@ TABLE: dict[tuple[str, str], Case] = {
     ("DELETE", "accounts.revoke_token"): Case(
         "/api/v1/me/tokens/{resident_token_id}", signed_in(404, resident=204)
     ),
+    # Anyone signed in may delete their own account (and only theirs: no id in the route).
+    ("POST", "account_deletion.delete_account"): Case(
+        "/api/v1/me/deletion", signed_in(204), json={"password": PASSWORD}
+    ),
     # --- campaigns through the API: always the caller's home city, whatever their roles ----
     ("GET", "campaigns.list_campaigns"): Case("/api/v1/campaigns", signed_in(200)),
     ("GET", "campaigns.get_campaign"): Case(

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from app import scheduler
 from app.accounts import issue_token
 from app.db import utcnow
-from app.jobs import purge_expired
 from app.models import AccessToken, SchedulerLease, TokenKind
 from notifications.models import Delivery
 from notifications.service import notify
+from privacy.retention import run_retention
 from tests.conftest import city_with_people, session_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +49,15 @@ def test_released_lease_is_taken_at_once(db_session):
     assert scheduler.acquire_lease(db_session, "b", ttl)
 
 
-def test_purge_removes_only_what_has_expired(db_session, lyon, make_user):
+def test_retention_removes_only_what_has_expired(app, db_session, lyon, make_user):
     user = make_user(lyon)
     now = utcnow()
     issue_token(db_session, user, TokenKind.API, timedelta(days=1), "live", now)
     issue_token(db_session, user, TokenKind.API, timedelta(days=1), "old", now - timedelta(days=90))
-    counts = purge_expired(db_session, now)
-    assert counts["access_tokens"] == 1
+    with app.app_context():
+        run = run_retention(db_session, now)
+    assert run.counts["access_tokens"] == 1
+    assert "privacy.retention" in scheduler.JOBS
     assert db_session.scalars(sa.select(AccessToken.label)).all() == ["live"]
 
 

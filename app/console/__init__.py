@@ -15,6 +15,8 @@ from app.console import (
     idea_views,
     moderation_views,
     people_views,
+    research_views,
+    retention_views,
     session_views,
     survey_import_views,
     survey_lifecycle_views,
@@ -50,6 +52,7 @@ VIEW_MODULES = (
     idea_views,
     moderation_views,
     audit_views,
+    retention_views,
     workshop_views,
     workshop_participant_views,
     workshop_checkin_views,
@@ -58,6 +61,7 @@ VIEW_MODULES = (
     energy_views,
     energy_preset_views,
     energy_district_views,
+    research_views,
 )
 
 

@@ -21,8 +21,9 @@ from ideas import console_queries
 from ideas.answers import STATUS_LABELS
 from ideas.service import author_name
 
-#: What an action's name looks like (``idea.hide``); anything else is not a filter.
-ACTION = re.compile(r"^[a-z_]{1,24}\.[a-z_]{1,24}$")
+#: What an action's name looks like (``idea.hide``, ``research.export.download``); anything
+#: else is not a filter.
+ACTION = re.compile(r"^[a-z_]{1,24}(\.[a-z_]{1,24}){1,2}$")
 
 
 def _filters() -> tuple[str | None, int | None]:

@@ -100,6 +100,11 @@ AUDIT_ACTION_NAMES = {
     "temperatures.import": _l("imported daily temperatures"),
     "csv_preset.create": _l("saved a CSV format of a meter portal"),
     "csv_preset.delete": _l("deleted a CSV format of a meter portal"),
+    "account.delete": _l("deleted their account"),
+    "research.export.request": _l("requested a research export"),
+    "research.export.download": _l("downloaded a research export"),
+    "research.export.blocked": _l("held back a research export that failed the anonymity check"),
+    "research.project.create": _l("created a research project"),
 }
 
 

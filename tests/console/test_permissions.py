@@ -16,6 +16,7 @@ from tests.console.energy_helpers import energy_state
 from tests.console.helpers import LOGIN, csrf_token, html
 from tests.console.idea_helpers import idea_state, permission_world
 from tests.console.test_deliveries import dead_letter
+from tests.console.test_research_views import research_state, research_world
 from tests.console.test_surveys import survey_with_question
 from tests.console.workshop_helpers import permission_world as workshop_world
 from tests.console.workshop_helpers import workshop_state
@@ -59,8 +60,20 @@ RESULTS = "/console/lyon/surveys/{survey}/results"
 #: Idea boards and ideas: moderators run them, staff read them to answer ideas.
 READ_IDEAS = _expect(TO_LOGIN, OK, OK, OK, 403, 404, OK, 404)
 AUDIT = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
+#: Retention periods and runs: the city's administrators (the runs are the deployment's).
+RETENTION = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
 #: Energy settings, CSV formats and district totals: the city's staff and administrators.
 ENERGY = _expect(TO_LOGIN, 403, OK, OK, 403, 404, OK, 404)
+#: Research: researchers request and download their own exports; the city's administrators
+#: read every request and report, and keep projects with them, but fetch nothing. A platform
+#: admin's blanket roles do not make them a researcher.
+READ_RESEARCH = _expect(TO_LOGIN, 403, OK, 403, OK, 404, OK, 404)
+REQUEST_RESEARCH = _expect(TO_LOGIN, 403, 403, 403, OK, 404, 403, 404)
+RESEARCH = "/console/lyon/research"
+RESEARCH_REQUEST = {
+    "purpose": "District energy use before and after the renovation.",
+    "locale": "fr",
+}
 #: Consent texts: the city's administrators.
 CONSENT_TEXTS = _expect(TO_LOGIN, 403, OK, 403, 403, 404, OK, 404)
 BOARD = "/console/lyon/boards/{board}"
@@ -297,6 +310,7 @@ ROUTES = {
     ),
     ("console.moderation_queue", "GET"): ("/console/lyon/moderation", None, EDIT_CITY_CONTENT),
     ("console.audit_log", "GET"): ("/console/lyon/audit", None, AUDIT),
+    ("console.retention", "GET"): ("/console/lyon/retention", None, RETENTION),
     # Workshops: the city's moderators and administrators run them; answers are personal.
     ("console.list_workshops", "GET"): ("/console/lyon/workshops", None, EDIT_CITY_CONTENT),
     ("console.new_workshop", "GET"): ("/console/lyon/workshops/new", None, EDIT_CITY_CONTENT),
@@ -432,6 +446,31 @@ ROUTES = {
         _expect(TO_LOGIN, 403, 404, 404, 403, 404, 404, 404),
     ),
     ("console.energy_districts", "GET"): ("/console/lyon/energy/districts", None, ENERGY),
+    # Research exports and projects: see tests/console/test_research_views.py.
+    ("console.list_research_exports", "GET"): (RESEARCH, None, READ_RESEARCH),
+    ("console.new_research_export", "GET"): (f"{RESEARCH}/new", None, REQUEST_RESEARCH),
+    ("console.new_research_export", "POST"): (
+        f"{RESEARCH}/new?dataset=energy&subject=city",
+        RESEARCH_REQUEST,
+        REQUEST_RESEARCH,
+    ),
+    ("console.show_research_export", "GET"): (
+        f"{RESEARCH}/{{research_export}}",
+        None,
+        READ_RESEARCH,
+    ),
+    # Only with the requester's link; the admins who read the request fetch nothing.
+    ("console.download_research_export", "GET"): (
+        f"{RESEARCH}/{{research_export}}/download?token={{research_token}}",
+        None,
+        REQUEST_RESEARCH,
+    ),
+    ("console.research_projects", "GET"): (f"{RESEARCH}/projects", None, READ_RESEARCH),
+    ("console.research_projects", "POST"): (
+        f"{RESEARCH}/projects",
+        {"name": "Rénovation 2026", "description": ""},
+        READ_RESEARCH,
+    ),
     ("console.download_energy_districts", "GET"): (
         "/console/lyon/energy/districts.csv",
         None,
@@ -476,6 +515,7 @@ def _state(db_session) -> tuple:
         idea_state(db_session),
         workshop_state(db_session),
         energy_state(db_session),
+        research_state(db_session),
     )
 
 
@@ -495,7 +535,16 @@ CASES = [(endpoint, method, actor) for endpoint, method in sorted(ROUTES) for ac
     ids=[f"{e}-{m}-{a or 'anonymous'}" for e, m, a in CASES],
 )
 def test_route_permissions(
-    endpoint, method, actor, app, as_person, people, make_campaign, db_session
+    endpoint,
+    method,
+    actor,
+    app,
+    as_person,
+    people,
+    make_campaign,
+    db_session,
+    tmp_path,
+    monkeypatch,
 ):
     path, data, expected = ROUTES[(endpoint, method)]
     ids = {name: person.id for name, person in people.items()}
@@ -509,6 +558,8 @@ def test_route_permissions(
     ids["survey"] = survey_with_question(db_session, people["platform_admin"], campaign).id
     ids |= permission_world(db_session, people)
     ids |= workshop_world(app, people, ids["board"])
+    monkeypatch.setitem(app.config, "RESEARCH_EXPORT_DIR", str(tmp_path / "research"))
+    ids |= research_world(app, db_session(), people)
     path = path.format(**ids)
     data = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (data or {}).items()}
     if endpoint == "console.enable_account":
