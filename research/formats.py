@@ -110,10 +110,15 @@ def _writer(kind: Kind) -> Callable[[Any], Any]:
     """A cell's text for a variable of ``kind``. A string given is neutralised whatever the
     kind; what a number or date is written as (``-5``, ``-INF``) is not."""
     convert = _CELL[kind]
+    # The csv module writes a plain int as it is: the commonest cell needs no conversion.
+    as_is = int if kind in (Kind.INTEGER, Kind.NUMBER) else None
 
     def cell(value: Any) -> Any:
         if value is None:
             return ""
+        of = type(value)
+        if of is as_is:
+            return value
         if isinstance(value, str):
             return neutralised(value)
         return convert(value)
