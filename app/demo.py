@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app import cities, consent
 from app.consent_models import Purpose
 from app.db import utcnow
-from app.demo_consents import ENERGY_CONSENT
+from app.demo_consents import ENERGY_CONSENT, RESEARCH_CONSENT
 from app.demo_energy import energy_demo
 from app.models import City, Role, User
 from app.passwords import hash_password
@@ -243,10 +243,12 @@ def load(session: Session) -> list[tuple[str, str]]:
         if role:
             cities.grant_role(session, platform_admin, user, by_slug[city_slug], role)
         credentials.append((email, password))
-    for city_slug, text in ENERGY_CONSENT.items():
-        consent.publish_text(
-            session, platform_admin, by_slug[city_slug], Purpose.ENERGY_FEEDBACK, text, now
-        )
+    for purpose, texts in (
+        (Purpose.ENERGY_FEEDBACK, ENERGY_CONSENT),
+        (Purpose.RESEARCH, RESEARCH_CONSENT),
+    ):
+        for city_slug, text in texts.items():
+            consent.publish_text(session, platform_admin, by_slug[city_slug], purpose, text, now)
     for city_slug, spec in CAMPAIGNS.items():
         phases = [
             {

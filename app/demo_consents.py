@@ -76,3 +76,63 @@ ENERGY_CONSENT = {
         ),
     },
 }
+
+#: What a resident agrees to for research use of their contributions, version 1.
+RESEARCH_CONSENT = {
+    "lyon": {
+        "fr": (
+            "**Vos contributions au service de la recherche**\n\n"
+            "Si vous acceptez, des chercheuses et chercheurs travaillant avec la Ville de Lyon "
+            "peuvent étudier vos réponses aux questionnaires, vos idées, commentaires et "
+            "soutiens, votre participation aux ateliers et, si vous avez ajouté des compteurs, "
+            "votre consommation d'énergie.\n\n"
+            "Ils ne reçoivent jamais votre nom, votre adresse e-mail ni votre identifiant : "
+            "chaque export vous désigne par un pseudonyme qui lui est propre, les quartiers, "
+            "dates et tailles de foyer sont regroupés pour qu'au moins 10 personnes partagent "
+            "les mêmes, et les textes libres sont expurgés des noms, adresses et numéros. "
+            "Chaque demande d'export, avec sa finalité, est consignée.\n\n"
+            "Vous pouvez retirer votre accord à tout moment dans l'application : les exports "
+            "suivants ne vous incluront plus."
+        ),
+        "en": (
+            "**Your contributions for research**\n\n"
+            "If you agree, researchers working with the City of Lyon may study your survey "
+            "answers, your ideas, comments and supports, your taking part in workshops and, if "
+            "you added meters, your energy use.\n\n"
+            "They never receive your name, e-mail address or account: each export names you by "
+            "a pseudonym of its own, districts, dates and household sizes are grouped so that "
+            "at least 10 people share them, and free text is cleared of names, addresses and "
+            "numbers. Every export request is recorded with its purpose.\n\n"
+            "You can withdraw your consent at any time in the app: later exports will no "
+            "longer include you."
+        ),
+    },
+    "vienna": {
+        "de": (
+            "**Ihre Beiträge für die Forschung**\n\n"
+            "Wenn Sie zustimmen, dürfen Forschende, die mit der Stadt Wien arbeiten, Ihre "
+            "Antworten auf Umfragen, Ihre Ideen, Kommentare und Unterstützungen, Ihre Teilnahme "
+            "an Workshops und, wenn Sie Zähler eingetragen haben, Ihren Energieverbrauch "
+            "auswerten.\n\n"
+            "Sie erhalten nie Ihren Namen, Ihre E-Mail-Adresse oder Ihr Konto: Jeder Export "
+            "nennt Sie unter einem eigenen Pseudonym, Bezirke, Daten und Haushaltsgrößen werden "
+            "so zusammengefasst, dass sie mindestens 10 Personen teilen, und freie Texte werden "
+            "von Namen, Adressen und Nummern bereinigt. Jede Exportanfrage wird mit ihrem Zweck "
+            "festgehalten.\n\n"
+            "Sie können Ihre Zustimmung jederzeit in der App widerrufen: Spätere Exporte "
+            "enthalten Sie dann nicht mehr."
+        ),
+        "en": (
+            "**Your contributions for research**\n\n"
+            "If you agree, researchers working with the City of Vienna may study your survey "
+            "answers, your ideas, comments and supports, your taking part in workshops and, if "
+            "you added meters, your energy use.\n\n"
+            "They never receive your name, e-mail address or account: each export names you by "
+            "a pseudonym of its own, districts, dates and household sizes are grouped so that "
+            "at least 10 people share them, and free text is cleared of names, addresses and "
+            "numbers. Every export request is recorded with its purpose.\n\n"
+            "You can withdraw your consent at any time in the app: later exports will no "
+            "longer include you."
+        ),
+    },
+}

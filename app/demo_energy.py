@@ -83,10 +83,13 @@ def energy_demo(session: Session, admin: User, city: City, campaign, now: dateti
         people.append(person)
     session.flush()
     text = consent.current_text(session, city.id, Purpose.ENERGY_FEEDBACK)
+    # The street also lends its figures to research: the city's researcher has data to export.
+    research = consent.current_text(session, city.id, Purpose.RESEARCH)
     zone = ZoneInfo(city.timezone)
     end = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
     for number, person in enumerate(people):
         consent.give_consent(session, person, Purpose.ENERGY_FEEDBACK, text.version, now=now)
+        consent.give_consent(session, person, Purpose.RESEARCH, research.version, now=now)
         meters.set_household(
             session,
             person,

@@ -11,6 +11,7 @@ from energy.feedback.jobs import give_feedback
 from energy.models import FeedbackReport, Household, Reading
 from ideas.models import Board, Idea
 from notifications.models import Notification
+from research.population import research_consenters
 from updates.models import Update
 from workshops.models import Workshop
 
@@ -59,6 +60,10 @@ def test_demo_data_loads_once_and_prints_passwords_once(app, db_session):
         sa.select(FeedbackReport.figures).where(FeedbackReport.period == "week")
     ).all()
     assert all(figures["comparison"]["value"] is not None for figures in shown)
+    # The street consented to research too: the researcher can export its energy use.
+    for city in db_session.scalars(sa.select(City)).all():
+        consenters = research_consenters(city.id).subquery()
+        assert db_session.scalar(sa.select(sa.func.count()).select_from(consenters)) == 12
     users = db_session.scalar(sa.select(sa.func.count(User.id)))
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output
