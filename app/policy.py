@@ -140,7 +140,7 @@ def _register_workshop(user: User | None, workshop: Workshop) -> bool:
 
 def _research(user: User | None, city: City) -> bool:
     """Researchers of the city by grant: a platform admin's blanket roles do not reach personal
-    data asked for research (research/service.py holds the same line)."""
+    data asked for research."""
     return user is not None and Role.RESEARCHER in user.roles_in(city.id)
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.errors import Invalid, NotAllowed
 from app.models import City, User
+from app.policy import can
 from app.sealed import seal, unseal
 from i18n import _
 from research.models import ResearchProject
-from research.service import is_admin, is_researcher
 
 NAME_MAX, DESCRIPTION_MAX = 120, 2000
 
@@ -24,7 +24,7 @@ def create_project(
     session: Session, user: User, city: City, name: str, description: str
 ) -> ResearchProject:
     """A project of the city whose exports share one pseudonym key (made here, sealed)."""
-    if not (is_researcher(user, city) or is_admin(user, city)):
+    if not can(user, "research.projects", city):
         raise NotAllowed()
     name = (name or "").strip()
     description = (description or "").strip()

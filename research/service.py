@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.db import MAX_ID, utcnow
 from app.errors import Gone, Invalid, NotAllowed, NotFound
-from app.models import City, Role, User
+from app.models import City, User
+from app.policy import can
 from app.sealed import derived_key
 from campaigns.models import Campaign
 from i18n import LOCALES, _, _l
@@ -55,13 +56,13 @@ DATASET_LABELS = {
 
 
 def is_researcher(user: User, city: City) -> bool:
-    # Platform admins hold every role in the access policy, but not this one: requesting
-    # personal data for research is a role granted to a named person in the city.
-    return Role.RESEARCHER in user.roles_in(city.id)
+    """A researcher of the city by grant (``research.export`` in app/policy.py)."""
+    return can(user, "research.export", city)
 
 
 def is_admin(user: User, city: City) -> bool:
-    return user.is_platform_admin or Role.ADMIN in user.roles_in(city.id)
+    """One who oversees the city's research requests (``research.oversee``)."""
+    return can(user, "research.oversee", city)
 
 
 # --- requests ----------------------------------------------------------------------------
